@@ -1,0 +1,83 @@
+"""DuckDB: the embedded default warehouse, one file under MONEYTRAIL_HOME."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from moneytrail.warehouse.dialect import DIALECTS
+from moneytrail.warehouse.engine import Engine, check_name, literal
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+    dialect = DIALECTS["duckdb"]
+
+    def __init__(self, path: Path | str | None = None, threads: int | None = None) -> None:
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.con = duckdb.connect(str(path) if path is not None else ":memory:")
+        self.con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+
+    def query(self, sql: str) -> pa.Table:
+        relation = self.con.sql(sql)
+        if relation is None:  # a statement, not a query
+            return pa.table({})
+        return relation.to_arrow_table()
+
+    def execute(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.con.register(check_name(name), table)
+
+    def create_table(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TABLE {check_name(name)} AS {sql}")
+
+    def write_table(self, name: str, table: pa.Table, mode: str = "overwrite") -> None:
+        check_name(name)
+        view = f"__incoming_{name}"
+        self.con.register(view, table)
+        try:
+            if mode == "append" and self.has_table(name):
+                columns = ", ".join(f'"{c}"' for c in table.column_names)
+                self.con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {view}")
+            else:
+                self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
+        finally:
+            self.con.unregister(view)
+
+    def has_table(self, name: str) -> bool:
+        rows = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+        ).fetchone()
+        views = self.con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]
+        ).fetchone()
+        return bool((rows and rows[0]) or (views and views[0]))
+
+    def drop_table(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {check_name(name)}")
+
+    def tables(self) -> list[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY table_name"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def read_parquet(self, name: str, path: Path | str) -> None:
+        target = Path(path)
+        pattern = str(target / "**" / "*.parquet") if target.is_dir() else str(target)
+        self.create_table(name, f"SELECT * FROM read_parquet({literal(pattern)})")
+
+    def write_parquet(self, name: str, path: Path | str) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.con.execute(f"COPY {check_name(name)} TO {literal(str(path))} (FORMAT parquet)")
+
+    def close(self) -> None:
+        self.con.close()
