@@ -20,9 +20,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from moneytrail.commands import demo, store
+    from moneytrail.commands import demo, store, web
 
-    for module in (demo, store):
+    for module in (demo, store, web):
         module.register(app)
 
 

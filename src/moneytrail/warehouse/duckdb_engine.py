@@ -53,13 +53,13 @@ class DuckDBEngine(Engine):
             self.con.unregister(view)
 
     def has_table(self, name: str) -> bool:
-        rows = self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
-        ).fetchone()
-        views = self.con.execute(
-            "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]
-        ).fetchone()
-        return bool((rows and rows[0]) or (views and views[0]))
+        # fetchall, not fetchone: DuckDB keeps a half-read result open and refuses the next query.
+        found = self.con.execute(
+            "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = $name AND NOT temporary)"
+            " + (SELECT count(*) FROM duckdb_views() WHERE view_name = $name AND NOT internal)",
+            {"name": name},
+        ).fetchall()
+        return bool(found[0][0])
 
     def drop_table(self, name: str) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {check_name(name)}")
