@@ -167,5 +167,6 @@ def _risk(state: AppState, subject: str | None, limit: int) -> list[dict[str, An
     columns = state.query("SELECT * FROM risk_summary LIMIT 0").column_names
     if "total_score" not in columns:
         order = "ORDER BY subject"
-    rows: list[dict[str, Any]] = state.query(f"SELECT * FROM risk_summary {where} {order} LIMIT {int(limit)}").to_pylist()
+    sql = f"SELECT * FROM risk_summary {where} {order} LIMIT {int(limit)}"
+    rows: list[dict[str, Any]] = state.query(sql).to_pylist()
     return rows
