@@ -1,0 +1,88 @@
+"""The detection base table: transactions joined once with accounts, parties, FX and sender local time.
+
+Every rule reads `detect_txn`, so the joins and conversions are paid once per run.
+Optional warehouse tables a member may not have loaded (parties, merchants, hotlist, ...)
+are exposed as empty tables of their schema so every rule compiles.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from moneytrail.detect.lists import eur_per_usd, fx_rates, utc_offsets
+from moneytrail.errors import UserError
+from moneytrail.model import schemas
+from moneytrail.warehouse.engine import Engine, literal
+
+HOTLIST = pa.schema(
+    [
+        pa.field("kind", pa.string()),  # address, account_token, mid, url, descriptor
+        pa.field("value", pa.string()),
+        pa.field("chain", pa.string()),
+        pa.field("typology", pa.string()),
+        pa.field("source", pa.string()),
+    ]
+)
+
+OPTIONAL_TABLES: dict[str, pa.Schema] = {
+    "accounts": schemas.ACCOUNTS,
+    "parties": schemas.PARTIES,
+    "merchants": schemas.MERCHANTS,
+    "wallets": schemas.WALLETS,
+    "members": schemas.MEMBERS,
+    "hotlist": HOTLIST,
+}
+
+DETECT_TXN_SQL = """
+WITH acct AS (
+    SELECT account_key, max(party_id) AS party_id, max(member_id) AS member_id, max(kind) AS kind
+    FROM accounts GROUP BY account_key
+), party AS (
+    SELECT party_id, member_id, max(kind) AS kind, max(age_band) AS age_band, max(surname_token) AS surname_token
+    FROM parties GROUP BY party_id, member_id
+), base AS (
+    SELECT t.*, CAST(floor(epoch(t.ts)) AS BIGINT) AS t_s,
+        CAST(t.amount AS DOUBLE) AS amount_num,
+        coalesce(CAST(t.amount_usd AS DOUBLE) * {eur_per_usd}, CAST(t.amount AS DOUBLE) * fx.eur_per_unit)
+            AS amount_eur_num
+    FROM {source} t LEFT JOIN fx_rates fx ON fx.currency = upper(t.currency)
+)
+SELECT b.txn_id, b.member_id, b.ts, b.t_s, b.amount_num AS amount, b.amount_eur_num AS amount_eur,
+    b.amount_eur_num / {eur_per_usd} AS amount_usd, upper(b.currency) AS currency, lower(b.channel) AS channel,
+    b.src_account, b.dst_account, coalesce(b.src_token, b.src_account) AS src_token,
+    coalesce(b.dst_token, b.dst_account) AS dst_token,
+    upper(b.src_country) AS src_country, upper(b.dst_country) AS dst_country, b.mcc, b.merchant_id,
+    lower(coalesce(b.reference, '')) AS reference, b.device_id, b.ip, lower(b.chain) AS chain, b.tx_hash,
+    sa.kind AS src_kind, da.kind AS dst_kind, sm.kind AS src_member_kind, dm.kind AS dst_member_kind,
+    sp.kind AS src_party_kind, sp.age_band AS src_age_band,
+    sp.surname_token AS src_surname, dp.surname_token AS dst_surname,
+    CAST(floor((hour(b.ts) + minute(b.ts) / 60.0 + coalesce(tz.utc_offset_hours, 0) + 24) % 24) AS INT)
+        AS local_hour
+FROM base b
+LEFT JOIN acct sa ON sa.account_key = b.src_account
+LEFT JOIN acct da ON da.account_key = b.dst_account
+LEFT JOIN party sp ON sp.party_id = sa.party_id AND sp.member_id = sa.member_id
+LEFT JOIN party dp ON dp.party_id = da.party_id AND dp.member_id = da.member_id
+LEFT JOIN members sm ON sm.member_id = sa.member_id
+LEFT JOIN members dm ON dm.member_id = da.member_id
+LEFT JOIN utc_offsets tz ON tz.country = upper(b.src_country)
+"""
+
+
+def register_reference_tables(engine: Engine) -> None:
+    """FX and UTC offsets, plus empty stand-ins for optional warehouse tables that are absent."""
+    engine.register("fx_rates", fx_rates())
+    engine.register("utc_offsets", utc_offsets())
+    for name, schema in OPTIONAL_TABLES.items():
+        if not engine.has_table(name):
+            engine.register(name, schema.empty_table())
+
+
+def prepare(engine: Engine, source: str = "transactions", member_id: str | None = None) -> None:
+    """Materialise `detect_txn` from the transactions (optionally one member's rows only)."""
+    if not engine.has_table(source):
+        raise UserError(f"no {source} table in the warehouse: run `moneytrail ingest` first")
+    register_reference_tables(engine)
+    origin = source if member_id is None else f"(SELECT * FROM {source} WHERE member_id = {literal(member_id)})"
+    sql = DETECT_TXN_SQL.format(source=origin, eur_per_usd=repr(eur_per_usd()))
+    engine.create_table("detect_txn", sql)

@@ -1,0 +1,146 @@
+"""Rule specs: one YAML file per rule, compiled to DuckDB SQL that the engines translate.
+
+A spec's `sql` is a Jinja template that selects one row per evidence transaction:
+`subject, txn_id, weight` (weight multiplies the rule's score). The template sees
+`p` (the parameters, defaults overridden per run), `hits(rule_id)` (the evidence rows
+of an earlier rule, for rules defined as "rule N and ..."), and the reference-data
+helpers `in_list`, `mcc`, `keywords`, `values_in`, `days` and `hours`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from moneytrail.detect import lists
+from moneytrail.errors import UserError
+from moneytrail.warehouse.engine import check_name, literal
+
+RULES_DIR = Path(__file__).with_name("rules")
+SUBJECT_KINDS = ("account", "token", "merchant", "address")
+
+_env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    default: Any
+    description: str = ""
+    proposed: bool = False
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str
+    number: int
+    typology: str
+    title: str
+    description: str
+    sources: tuple[str, ...]
+    subject_kind: str
+    score: float
+    sql: str
+    explain: str
+    hard: bool = False
+    coalition: bool = False
+    after: tuple[str, ...] = ()
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    path: Path | None = None
+
+    def values(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Parameter values for a run: defaults, then overrides for this rule's known parameters."""
+        out = {name: param.default for name, param in self.parameters.items()}
+        for name, value in (overrides or {}).items():
+            if name not in self.parameters:
+                raise UserError(f"rule {self.id} has no parameter {name!r}")
+            out[name] = value
+        return out
+
+
+def hits_table(rule_id: str) -> str:
+    return check_name(f"hits_{rule_id}")
+
+
+def load_spec(path: Path) -> RuleSpec:
+    try:
+        raw = yaml.safe_load(path.read_text())
+        params = {
+            name: Parameter(name, spec["default"], spec.get("description", ""), bool(spec.get("proposed", False)))
+            for name, spec in (raw.get("parameters") or {}).items()
+        }
+        spec = RuleSpec(
+            id=check_name(raw["id"]),
+            number=int(raw["number"]),
+            typology=str(raw["typology"]),
+            title=str(raw["title"]),
+            description=str(raw.get("description", "")).strip(),
+            sources=tuple(raw.get("sources", [])),
+            subject_kind=str(raw.get("subject_kind", "account")),
+            score=float(raw.get("score", 1.0)),
+            sql=str(raw["sql"]),
+            explain=str(raw.get("explain", raw["title"])).strip(),
+            hard=bool(raw.get("hard", False)),
+            coalition=bool(raw.get("coalition", False)),
+            after=tuple(raw.get("after", [])),
+            parameters=params,
+            path=path,
+        )
+    except (KeyError, TypeError, ValueError, yaml.YAMLError) as error:
+        raise UserError(f"bad rule spec {path}: {error}") from None
+    if spec.subject_kind not in SUBJECT_KINDS:
+        raise UserError(f"bad rule spec {path}: subject_kind must be one of {SUBJECT_KINDS}")
+    return spec
+
+
+def load_rules(directory: Path | None = None) -> list[RuleSpec]:
+    """All specs in a folder, ordered so that every rule comes after the rules it builds on."""
+    folder = directory or RULES_DIR
+    paths = sorted(folder.glob("*.yaml"))
+    if not paths:
+        raise UserError(f"no rule specs (*.yaml) in {folder}")
+    specs = {s.id: s for s in (load_spec(p) for p in paths)}
+    ordered: list[RuleSpec] = []
+    seen: set[str] = set()
+
+    def visit(spec: RuleSpec, stack: tuple[str, ...]) -> None:
+        if spec.id in seen:
+            return
+        if spec.id in stack:
+            raise UserError(f"rule dependency cycle: {' -> '.join((*stack, spec.id))}")
+        for dep in spec.after:
+            if dep not in specs:
+                raise UserError(f"rule {spec.id} builds on unknown rule {dep}")
+            visit(specs[dep], (*stack, spec.id))
+        seen.add(spec.id)
+        ordered.append(spec)
+
+    for spec in sorted(specs.values(), key=lambda s: (s.number, s.id)):
+        visit(spec, ())
+    return ordered
+
+
+def render(spec: RuleSpec, values: dict[str, Any]) -> str:
+    """The rule's evidence query (DuckDB SQL): one row per (subject, txn_id) with its weight."""
+    try:
+        body = _env.from_string(spec.sql).render(
+            p=values,
+            hits=hits_table,
+            in_list=lists.sql_in,
+            mcc=lists.sql_mcc,
+            keywords=lists.sql_keywords,
+            values_in=lambda vals: "(" + ", ".join(literal(v) for v in vals) + ")",
+            days=lambda n: int(float(n) * 86400),
+            hours=lambda n: int(float(n) * 3600),
+        )
+    except jinja2.TemplateError as error:
+        raise UserError(f"rule {spec.id}: {error}") from None
+    return (
+        "SELECT subject, txn_id, max(CAST(weight AS DOUBLE)) AS weight FROM (\n"
+        + body
+        + "\n) rule_rows WHERE subject IS NOT NULL AND txn_id IS NOT NULL GROUP BY subject, txn_id"
+    )

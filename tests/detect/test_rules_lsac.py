@@ -1,0 +1,134 @@
+"""LSAC sender-side rules 1-9: a hand-made positive and a near-miss negative each (DuckDB)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from detect_fixtures import alerts_of, at, load, person, subjects, txn
+
+from moneytrail.warehouse.duckdb_engine import DuckDBEngine
+from moneytrail.warehouse.engine import Engine
+
+
+@pytest.fixture
+def duck(tmp_path: Path) -> Engine:
+    return DuckDBEngine(tmp_path / "w.duckdb")
+
+
+def remit(sender: str, days: float, amount: float = 50, dst: str = "ext:maria", **kw: object) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "src_account": sender,
+        "dst_account": dst,
+        "ts": at(days),
+        "amount": amount,
+        "dst_country": "PH",
+        "src_country": "US",
+    }
+    fields.update(kw)
+    return txn(**fields)
+
+
+def test_rule1_small_frequent(duck: Engine) -> None:
+    load(
+        duck,
+        [remit("m1:pos", d) for d in (0, 5, 12)]  # 3 in 30 days
+        + [remit("m1:spread", d) for d in (0, 20, 45)]  # never 3 within 30 days
+        + [remit("m1:big", d, amount=450) for d in (0, 2, 4)],
+    )  # over EUR 200
+    found = alerts_of(duck, "lsac_small_frequent")
+    assert {a["subject"] for a in found} == {"m1:pos"}
+    assert found[0]["evidence_count"] == 3
+    assert '"min_transfers": 3' in found[0]["parameters"]
+
+
+def test_rule2_no_family_link(duck: Engine) -> None:
+    a1, p1 = person("m1:pos", "p1", surname_token="S1")
+    a2, p2 = person("m1:fam", "p2", surname_token="S2")
+    b1, q1 = person("m2:maria", "q1", surname_token="S9")
+    b2, q2 = person("m2:kin", "q2", surname_token="S2")
+    load(
+        duck,
+        [remit("m1:pos", d, dst="m2:maria") for d in (0, 1, 2)] + [remit("m1:fam", d, dst="m2:kin") for d in (0, 1, 2)],
+        accounts=[a1, a2, b1, b2],
+        parties=[p1, p2, q1, q2],
+    )
+    assert subjects(duck, "lsac_no_family_link") == {"m1:pos"}
+
+
+def test_rule3_many_senders_coalition(duck: Engine) -> None:
+    rows = [remit(f"m{i}:s{i}", i, dst="m9:girl", member_id=f"m{i}", src_country="AU") for i in (1, 2, 3)]
+    rows += [remit(f"m{i}:t{i}", i, dst="m9:other", member_id=f"m{i}", src_country="AU") for i in (1, 2)]
+    rows += [remit(f"m{i}:u{i}", 20 * i, dst="m9:slow", member_id=f"m{i}", src_country="AU") for i in (1, 2, 3)]
+    load(duck, rows)
+    found = alerts_of(duck, "lsac_many_senders")
+    assert {a["subject"] for a in found} == {"girl"}
+    assert found[0]["member_id"] is None  # evidence from three members
+
+
+def test_rule4_odd_hours(duck: Engine) -> None:
+    # US sender (UTC-5): 05:00 UTC is midnight local; 18:00 UTC is 13:00 local
+    night = [remit("m1:night", d, ts=at(d, hours=-7)) for d in (0, 1, 2)]
+    day = [remit("m1:day", d, ts=at(d, hours=6)) for d in (0, 1, 2)]
+    load(duck, night + day)
+    assert subjects(duck, "lsac_odd_hours") == {"m1:night"}
+
+
+def test_rule5_even_amounts(duck: Engine) -> None:
+    load(
+        duck,
+        [remit("m1:even", d, amount=50) for d in (0, 1, 2)]
+        + [remit("m1:odd", d, amount=a) for d, a in ((0, 50), (1, 47.5), (2, 33.2))],
+    )
+    assert subjects(duck, "lsac_even_amounts") == {"m1:even"}
+
+
+def test_rule6_cover_story(duck: Engine) -> None:
+    load(
+        duck,
+        [
+            remit("m1:cover", 0, reference="For SCHOOL FEES"),
+            remit("m1:plain", 0, reference="Schoolhouse payment 42"),
+            remit("m1:home", 0, reference="school fees", dst_country="US"),
+        ],
+    )
+    assert subjects(duck, "lsac_cover_story") == {"m1:cover"}
+
+
+def test_rule7_social_handle(duck: Engine) -> None:
+    load(
+        duck,
+        [
+            remit("m1:handle", 0, reference="for @sweet_maria22"),
+            remit("m1:platform", 0, reference="see you on Telegram"),
+            remit("m1:mail", 0, reference="invoice to bob@example.com"),
+            remit("m1:short", 0, reference="@ab"),
+        ],
+    )
+    assert subjects(duck, "lsac_social_handle") == {"m1:handle", "m1:platform"}
+
+
+def test_rule8_escalation(duck: Engine) -> None:
+    rising = [remit("m1:esc", d, amount=20) for d in (0, 10)] + [
+        remit("m1:esc", 95 + 5 * i, amount=60) for i in range(5)
+    ]
+    steady = [remit("m1:flat", d, amount=40) for d in (0, 30, 60, 95, 125, 155)]
+    load(duck, rising + steady)
+    assert subjects(duck, "lsac_escalation") == {"m1:esc"}
+
+
+def test_rule9_wire_sweep(duck: Engine) -> None:
+    load(
+        duck,
+        [
+            remit("m1:wire", 0, channel="wire", amount=300, reference="birthday gift"),
+            remit("m1:wire", 60, channel="wire", amount=300, reference="monthly"),
+            remit("m1:big", 0, channel="wire", amount=700, reference="birthday gift"),
+            remit("m1:big", 30, channel="wire", amount=700, reference="gift"),
+            remit("m1:nokw", 0, channel="wire", amount=100, reference="transfer"),
+        ],
+    )
+    found = alerts_of(duck, "lsac_wire_sweep")
+    assert {a["subject"] for a in found} == {"m1:wire", "m1:big"}
+    big = next(a for a in found if a["subject"] == "m1:big")
+    assert big["evidence_count"] == 1  # the second wire takes the pair over USD 1,000
