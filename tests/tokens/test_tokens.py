@@ -23,6 +23,7 @@ from moneytrail.tokens import (
     token,
     token_array,
 )
+from moneytrail.tokens.normalise import normalise_iban
 
 
 @pytest.fixture
@@ -49,12 +50,20 @@ def test_normalise_identifier(raw: str, kind: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "kind"),
-    [("DE89370400440532013001", "account"), ("not-an-email", "email"), ("+1 2", "phone"), ("   ", "name")],
+    [("not-an-email", "email"), ("+1 2", "phone"), ("   ", "name"), ("+1 (2)", "phone"), (" -/ ", "account")],
 )
 def test_bad_identifiers_are_refused_with_a_reason(raw: str, kind: str) -> None:
     with pytest.raises(IdentifierError) as error:
         normalise_identifier(raw, kind)
     assert str(error.value)
+
+
+def test_iban_check_digits() -> None:
+    assert normalise_iban("gb82 west 1234 5698 7654 32") == "GB82WEST12345698765432"
+    with pytest.raises(IdentifierError, match="invalid IBAN"):
+        normalise_iban("DE89370400440532013001")
+    # a placeholder IBAN in a member's file is still that member's account number
+    assert normalise_identifier("LT00 7180 0000 0000 0000") == "LT007180000000000000"
 
 
 def test_phone_without_country_needs_a_region() -> None:

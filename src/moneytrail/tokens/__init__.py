@@ -1,6 +1,6 @@
 """Identifier normalisation and keyed coalition tokens; bilateral PSI in `tokens.psi`."""
 
-from moneytrail.tokens.chains import check_address, guess_chain
+from moneytrail.ingest.chains import check_address, guess_chain
 from moneytrail.tokens.keys import CoalitionKey, load_key, rotate_key
 from moneytrail.tokens.normalise import (
     KINDS,

@@ -1,6 +1,6 @@
 """Identifier normalisation: raw text -> the canonical text that is tokenised.
 
-IBAN -> compact upper case (schwifty validates the checksum), phone -> E.164
+IBAN -> compact upper case (schwifty checks it where the field is an IBAN), phone -> E.164
 (phonenumbers), e-mail -> lower case, PAN -> digits, crypto address -> as published
 (checked per chain), other account numbers -> upper case without spaces or punctuation,
 names and addresses -> case-folded, accents and punctuation dropped, single spaces.
@@ -19,11 +19,10 @@ import pyarrow.compute as pc
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from moneytrail.tokens.chains import check_address
+from moneytrail.ingest.chains import check_address
 
 KINDS = ("account", "phone", "email", "name", "surname", "address", "device", "customer")
 
-_IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 _PHONE_SHAPE = re.compile(r"^\+[0-9 ().\-/]{6,24}$")
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
@@ -82,8 +81,9 @@ def normalise_account(value: str) -> str:
     compact = _NOT_ALNUM.sub("", text.upper())
     if not compact:
         raise IdentifierError("empty account number")
-    if _IBAN_SHAPE.match(compact) and IBAN(compact, allow_invalid=True).country is not None:
-        return normalise_iban(compact)
+    # An IBAN-shaped number with bad check digits is still the number the member holds
+    # (real files carry placeholder IBANs); its compact text is the same either way, so the
+    # token does not depend on the check. `normalise_iban` is the strict version.
     return compact
 
 
@@ -123,9 +123,7 @@ def normalise_identifier(value: str, kind: str = "account", region: str | None =
     return normaliser(kind, region)(value)
 
 
-def normalise_array(
-    values: pa.Array | pa.ChunkedArray, func: Callable[[str], str]
-) -> tuple[pa.Array, pa.Array]:
+def normalise_array(values: pa.Array | pa.ChunkedArray, func: Callable[[str], str]) -> tuple[pa.Array, pa.Array]:
     """Normalise a string column: (normalised values, reasons). Nulls stay null with no reason.
 
     Each distinct value is normalised once, so a million rows over a few thousand

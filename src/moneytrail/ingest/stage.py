@@ -1,0 +1,184 @@
+"""Typed staging in DuckDB: text columns in, typed canonical columns out, bad rows set aside.
+
+Every reader funnels its rows through `Stager.stage`: empty text becomes NULL, each
+column is cast to its staged type with TRY_CAST (so a bad value fails one row, not the
+file), required fields, currencies, countries and signs are checked, and `amount_usd`
+comes from the dated rates table (an ASOF join). Nothing runs row by row in Python.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pycountry
+import yaml
+
+from moneytrail.ingest.base import REJECTED
+
+_DATA = Path(__file__).parent / "data"
+
+
+@cache
+def checks() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((_DATA / "checks.yaml").read_text())
+    return data
+
+
+def fx_rates() -> pa.Table:
+    """The shipped dated rates table: currency, valid_from, usd_per_unit."""
+    with (_DATA / "fx_rates.csv").open() as handle:
+        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    return pa.table(
+        {
+            "currency": pa.array([r["currency"] for r in rows], pa.string()),
+            "valid_from": pa.array([r["valid_from"] for r in rows], pa.string()),
+            "usd_per_unit": pa.array([r["usd_per_unit"] for r in rows], pa.string()),
+        }
+    )
+
+
+def _sql_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_decimal(arrow_type):
+        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMPTZ" if arrow_type.tz else "TIMESTAMP"
+    names = {
+        pa.int32(): "INTEGER",
+        pa.int64(): "BIGINT",
+        pa.float64(): "DOUBLE",
+        pa.bool_(): "BOOLEAN",
+        pa.date32(): "DATE",
+        pa.string(): "VARCHAR",
+    }
+    if arrow_type not in names:
+        raise TypeError(f"no SQL type for {arrow_type}")
+    return names[arrow_type]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Stager:
+    """One in-memory DuckDB connection holding the reference tables (currencies, countries, rates)."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET TimeZone = 'UTC'")
+        config = checks()
+        currencies = sorted({c.alpha_3 for c in pycountry.currencies} | set(config["crypto_assets"]))
+        countries = sorted(c.alpha_2 for c in pycountry.countries)
+        self.con.register("_currencies_in", pa.table({"code": currencies}))
+        self.con.register("_countries_in", pa.table({"code": countries}))
+        self.con.register("_fx_in", fx_rates())
+        self.con.execute("CREATE TABLE ref_currencies AS SELECT code FROM _currencies_in")
+        self.con.execute("CREATE TABLE ref_countries AS SELECT code FROM _countries_in")
+        self.con.execute(
+            "CREATE TABLE ref_fx AS SELECT currency, CAST(valid_from AS TIMESTAMPTZ) AS valid_from, "
+            "CAST(usd_per_unit AS DECIMAL(38,12)) AS usd_per_unit FROM _fx_in"
+        )
+        for name in ("_currencies_in", "_countries_in", "_fx_in"):
+            self.con.unregister(name)
+        self._batch = 0
+
+    def close(self) -> None:
+        self.con.close()
+
+    def stage(
+        self, rows: pa.Table, schema: pa.Schema, raw_columns: list[str] | None = None
+    ) -> tuple[pa.Table, pa.Table]:
+        """(typed rows in `schema`, REJECTED rows). `rows` carries text (or already typed) columns
+        named as in `schema` plus `source_row`; `raw_columns` make up the `raw` text kept for a
+        rejected row (default: all input columns)."""
+        self._batch += 1
+        view = f"_stage_in_{self._batch}"
+        self.con.register(view, rows)
+        try:
+            return self._stage(view, rows.schema, schema, raw_columns or rows.column_names)
+        finally:
+            self.con.unregister(view)
+            self.con.execute("DROP TABLE IF EXISTS _stage_checked")
+
+    def _stage(
+        self, view: str, given: pa.Schema, schema: pa.Schema, raw_columns: list[str]
+    ) -> tuple[pa.Table, pa.Table]:
+        config = checks()
+        values: list[str] = []
+        tests: list[str] = []
+        for target in schema:
+            name = target.name
+            column = _quote(name)
+            if name not in given.names:
+                continue
+            source = given.field(name)
+            sql_type = _sql_type(target.type)
+            if source.type == target.type and not pa.types.is_string(target.type):
+                value = column
+            else:
+                text = f"NULLIF(trim(CAST({column} AS VARCHAR)), '')"
+                value = text if pa.types.is_string(target.type) else f"TRY_CAST({text} AS {sql_type})"
+                if not pa.types.is_string(target.type):
+                    tests.append(
+                        f"WHEN {text} IS NOT NULL AND {value} IS NULL "
+                        f"THEN {{'f': {_text(name)}, 'r': {_text('not a valid ' + sql_type.split('(')[0].lower())}}}"
+                    )
+            if name in config["currency_fields"]:
+                value = f"upper({value})"
+                tests.append(
+                    f"WHEN {value} IS NOT NULL AND {value} NOT IN (SELECT code FROM ref_currencies) "
+                    f"THEN {{'f': {_text(name)}, 'r': 'not an ISO 4217 currency'}}"
+                )
+            if name in config["country_fields"]:
+                aliases = " ".join(
+                    f"WHEN {_text(k)} THEN {_text(v)}" for k, v in config.get("country_aliases", {}).items()
+                )
+                value = f"upper({value})"
+                if aliases:
+                    value = f"(CASE {value} {aliases} ELSE {value} END)"
+                tests.append(
+                    f"WHEN {value} IS NOT NULL AND {value} NOT IN (SELECT code FROM ref_countries) "
+                    f"THEN {{'f': {_text(name)}, 'r': 'not an ISO 3166 country'}}"
+                )
+            if name in config["non_negative"]:
+                tests.append(f"WHEN {value} < 0 THEN {{'f': {_text(name)}, 'r': 'negative amount'}}")
+            if not target.nullable:
+                tests.insert(0, f"WHEN {value} IS NULL THEN {{'f': {_text(name)}, 'r': 'missing'}}")
+            values.append(f"{value} AS {column}")
+        missing_required = [t.name for t in schema if not t.nullable and t.name not in given.names]
+        if missing_required:
+            raise ValueError(f"reader did not provide required columns {missing_required}")
+        raw = " || ',' || ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), '')" for c in raw_columns)
+        bad = f"CASE {' '.join(tests)} END" if tests else "NULL::STRUCT(f VARCHAR, r VARCHAR)"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _stage_checked AS SELECT {', '.join(values)}, "
+            f"CAST(source_row AS VARCHAR) AS _location, {bad} AS _bad, {raw} AS _raw FROM {view}"
+        )
+        present = [t.name for t in schema if t.name in given.names]
+        outputs = []
+        for target in schema:
+            if target.name in present:
+                outputs.append(f"c.{_quote(target.name)}")
+            elif target.name == "amount_usd" and {"amount", "currency", "ts"} <= set(present):
+                outputs.append("CAST(c.amount * fx.usd_per_unit AS DECIMAL(38,8)) AS amount_usd")
+            else:
+                outputs.append(f"CAST(NULL AS {_sql_type(target.type)}) AS {_quote(target.name)}")
+        join = ""
+        if any("fx.usd_per_unit" in o for o in outputs):
+            join = "ASOF LEFT JOIN ref_fx fx ON c.currency = fx.currency AND c.ts >= fx.valid_from"
+        good = self.con.sql(
+            f"SELECT {', '.join(outputs)} FROM _stage_checked c {join} WHERE c._bad IS NULL"
+        ).to_arrow_table()
+        rejected = self.con.sql(
+            "SELECT _location AS location, _bad.f AS field, _bad.r AS reason, _raw AS raw "
+            "FROM _stage_checked WHERE _bad IS NOT NULL"
+        ).to_arrow_table()
+        return good.cast(schema), rejected.cast(REJECTED)
