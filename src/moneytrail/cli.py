@@ -20,9 +20,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from moneytrail.commands import demo, store, web
+    from moneytrail.commands import demo, ingest, store, web
 
-    for module in (demo, store, web):
+    for module in (demo, store, web, ingest):
         module.register(app)
 
 

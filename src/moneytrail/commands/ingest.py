@@ -1,0 +1,107 @@
+"""`moneytrail ingest`: load member files into the warehouse (tokens for identifiers, quarantine for bad rows)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import typer
+
+from moneytrail.commands.common import (
+    EngineOption,
+    HomeOption,
+    JsonOption,
+    emit_json,
+    err_console,
+    progress,
+    resolve,
+    table,
+)
+from moneytrail.errors import UserError
+from moneytrail.ingest import readers
+from moneytrail.tokens import load_key
+from moneytrail.warehouse import open_engine
+from moneytrail.warehouse.load import FileResult, Loader, ingest_files
+
+FileSpec = tuple[Path, str, str, dict[str, object]]
+
+
+def manifest_files(manifest: Path) -> tuple[list[FileSpec], pa.Table]:
+    """(files in manifest order, members table) from a generator-style manifest.json."""
+    try:
+        data: dict[str, Any] = json.loads(manifest.read_text())
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot read manifest {manifest}: {error}") from error
+    if not isinstance(data.get("files"), list):
+        raise UserError(f"{manifest}: not a manifest (no 'files' list)")
+    files: list[FileSpec] = []
+    for entry in data["files"]:
+        options: dict[str, object] = {k: v for k, v in entry.items() if k not in ("path", "member_id", "format")}
+        files.append((manifest.parent / entry["path"], str(entry["member_id"]), str(entry["format"]), options))
+    members = data.get("members") or []
+    columns = ("member_id", "name", "kind", "country")
+    return files, pa.table({c: pa.array([m.get(c) for m in members], pa.string()) for c in columns})
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("ingest")
+    def ingest(
+        paths: Annotated[list[Path] | None, typer.Argument(help="Files (or folders, for amlsim/ofac-crypto).")] = None,
+        manifest: Annotated[Path | None, typer.Option("--manifest", help="A manifest.json listing files.")] = None,
+        member: Annotated[str | None, typer.Option("--member", help="Member that reports the files.")] = None,
+        fmt: Annotated[str | None, typer.Option("--format", help="Format of the files.")] = None,
+        mapping: Annotated[str | None, typer.Option("--mapping", help="Column mapping (format csv).")] = None,
+        home: HomeOption = None,
+        engine_name: EngineOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Ingest member files: every row is loaded or quarantined, and the same file twice changes nothing."""
+        known = readers()
+        if manifest is not None:
+            if paths or member or fmt:
+                raise UserError("give either --manifest or --member/--format with paths, not both")
+            files, members = manifest_files(manifest)
+        else:
+            if not (paths and member and fmt):
+                raise UserError("give --manifest FILE, or --member M --format F and one or more paths")
+            options: dict[str, object] = {"mapping": mapping} if mapping else {}
+            files, members = [(p, member, fmt, options) for p in paths], pa.table({"member_id": [member]})
+        for path, _, file_format, _ in files:
+            if file_format not in known:
+                raise UserError(f"unknown format {file_format!r}; formats: {', '.join(sorted(known))}")
+            if not path.exists():
+                raise UserError(f"no such file: {path}")
+        config = resolve(home, engine_name)
+        engine = open_engine(config)
+        try:
+            loader = Loader(engine, load_key(config.key_file), known)
+            loader.upsert_members(members)
+            with progress(enabled=not as_json) as bar:
+                task = bar.add_task("ingest", total=len(files))
+
+                def on_batch(source: str, records: int) -> None:
+                    bar.update(task, description=f"{Path(source).name}: {records:,} records")
+
+                def on_file(done: FileResult) -> None:
+                    bar.advance(task)
+
+                result = ingest_files(loader, [(p.resolve(), m, f, o) for p, m, f, o in files], on_batch, on_file)
+        finally:
+            engine.close()
+        summary = result.summary()
+        refused = [f for f in result.files if f.status == "refused"]
+        if as_json:
+            emit_json(summary)
+        elif len(refused) < len(result.files):
+            rows = [
+                [Path(f.path).name, f.member_id, f.format, f.status, f.read, f.loaded, f.quarantined]
+                for f in result.files
+            ]
+            table("ingest", ["file", "member", "format", "status", "read", "loaded", "quarantined"], rows)
+            table("total", list(summary), [list(summary.values())])
+        for item in refused:
+            err_console.print(f"[bold red]refused:[/] {item.reason}", highlight=False, soft_wrap=True)
+        if refused:
+            raise typer.Exit(2)
