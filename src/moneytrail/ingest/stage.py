@@ -165,10 +165,11 @@ class Stager:
         present = [t.name for t in schema if t.name in given.names]
         outputs = []
         for target in schema:
-            if target.name in present:
+            if target.name == "amount_usd" and {"amount", "currency", "ts"} <= set(present):
+                given_usd = "c.amount_usd, " if "amount_usd" in present else ""
+                outputs.append(f"coalesce({given_usd}CAST(c.amount * fx.usd_per_unit AS DECIMAL(38,8))) AS amount_usd")
+            elif target.name in present:
                 outputs.append(f"c.{_quote(target.name)}")
-            elif target.name == "amount_usd" and {"amount", "currency", "ts"} <= set(present):
-                outputs.append("CAST(c.amount * fx.usd_per_unit AS DECIMAL(38,8)) AS amount_usd")
             else:
                 outputs.append(f"CAST(NULL AS {_sql_type(target.type)}) AS {_quote(target.name)}")
         join = ""
