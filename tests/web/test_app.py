@@ -86,3 +86,33 @@ def test_api_key_required_when_configured(home: Path, monkeypatch: pytest.Monkey
         actors = {e.actor for e in session.scalars(sa.select(AuditEvent))}
     assert {"analyst@bank.example", "invalid-key"} <= actors
     store.dispose()
+
+
+def test_trace_api_and_page(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from moneytrail.model.schemas import TRANSACTIONS
+
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    hops = [("payer", "mule", 100), ("mule", "operator", 80), ("operator", "elsewhere", 10)]
+    rows = {f.name: [] for f in TRANSACTIONS}
+    for i, (src, dst, amount) in enumerate(hops):
+        values = {
+            "txn_id": f"p2p:t{i}", "member_id": "p2p", "ts": start + timedelta(hours=i), "amount": Decimal(amount),
+            "currency": "USD", "amount_usd": Decimal(amount), "channel": "p2p", "src_account": f"p2p:{src}",
+            "dst_account": f"p2p:{dst}", "src_token": src, "dst_token": dst,
+        }
+        for name, column in rows.items():
+            column.append(values.get(name))
+    with DuckDBEngine(home / "warehouse.duckdb") as engine:
+        engine.write_table("transactions", pa.table(rows, schema=TRANSACTIONS))
+    with _client(home, monkeypatch) as client:
+        body = client.get("/v1/trace", params={"from": "payer", "hops": 3}).json()
+        reached = {node["id"] for node in body["nodes"]}
+        assert {"payer", "mule", "operator", "elsewhere"} <= reached
+        to_operator = next(e for e in body["edges"] if e["source"] == "mule" and e["target"] == "operator")
+        assert to_operator["attributed"] == pytest.approx(80.0)
+        assert client.get("/v1/trace", params={"from": "nobody-at-all"}).status_code == 404
+        page = client.get("/trace", params={"from": "payer"})
+        assert page.status_code == 200 and "cytoscape" in page.text

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from moneytrail import __version__
 from moneytrail.config import Settings, settings
+from moneytrail.errors import UserError
 from moneytrail.model.vocabulary import typologies, typology_title
 from moneytrail.store import Store, hash_api_key
 from moneytrail.store.models import ApiKey, User
@@ -100,6 +101,40 @@ def create_app(config: Settings | None = None) -> FastAPI:
         if not risk and not found:
             raise HTTPException(404, f"no alerts for {subject}")
         return {"subject": subject, "risk": risk[0] if risk else None, "alerts": found}
+
+    @app.get("/v1/trace")
+    def trace_api(
+        request: Request,
+        start: str = Query(..., alias="from", description="MEMBER:ACCOUNT, token, address, MID or URL"),
+        hops: int = Query(4, ge=1, le=12),
+        direction: str = Query("forward", pattern="^(forward|backward)$"),
+        attribution: str = Query("haircut", pattern="^(haircut|poison|fifo)$"),
+        min_amount: float = Query(0.0, ge=0),
+    ) -> dict[str, Any]:
+        from moneytrail.trace import trace
+
+        state = state_of(request)
+        try:
+            with state.warehouse() as engine:
+                if not engine.has_table("transactions"):
+                    raise HTTPException(404, "no transactions loaded yet")
+                result = trace(engine, start, hops, direction, attribution=attribution,
+                               min_amount=min_amount, home=state.config.home)
+        except UserError as error:
+            raise HTTPException(404, str(error)) from error
+        body: dict[str, Any] = result.to_json()
+        return body
+
+    @app.get("/trace", response_class=HTMLResponse)
+    def trace_page(
+        request: Request, start: str = Query("", alias="from"), hops: int = 4,
+        direction: str = "forward", attribution: str = "haircut",
+    ) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request, "trace.html",
+            {"start": start, "hops": hops, "direction": direction, "attribution": attribution,
+             "title": "Follow the money"},
+        )
 
     @app.get("/", response_class=HTMLResponse)
     def dashboard(request: Request) -> HTMLResponse:
