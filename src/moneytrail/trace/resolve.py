@@ -88,10 +88,7 @@ def resolve_start(
             continue
         merchants = _by_merchant(text, index, engine)
         if not merchants:
-            raise UserError(
-                f"nothing to trace from {text!r}: not an account (MEMBER:ACCOUNT), token, address, MID or URL "
-                "with payments in the warehouse"
-            )
+            raise UserError(f"nothing to trace from {text!r}: no such account, address, MID or URL")
         seeds.extend(merchants)
     return seeds
 
