@@ -20,9 +20,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from moneytrail.commands import demo, ingest, store, web
+    from moneytrail.commands import demo, ingest, store, trace, web
 
-    for module in (demo, store, web, ingest):
+    for module in (demo, store, web, ingest, trace):
         module.register(app)
 
 
