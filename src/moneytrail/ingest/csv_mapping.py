@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import yaml
 
@@ -147,11 +148,21 @@ def read_csv_mapped(path: Path, context: ReadContext) -> Iterator[Batch]:
     source = (
         f"read_csv({_literal(path)}, header=true, delim=',', quote='\"', escape='\"', "
         "store_rejects=true, rejects_table='_rejects', rejects_scan='_rejects_scan', auto_detect=false, "
-        f"columns={{{columns}}}, null_padding=false)"
+        f"columns={{{columns}}}, null_padding=false, strict_mode=false)"
     )
     try:
         stream = stager.con.cursor()
-        stream.execute(f"CREATE TEMP TABLE _rows AS SELECT row_number() OVER () AS _record, * FROM {source}")
+        try:
+            stream.execute(f"CREATE TEMP TABLE _rows AS SELECT row_number() OVER () AS _record, * FROM {source}")
+        except duckdb.Error as error:  # the parser gave up on the whole file
+            raise refuse(path, f"not parseable as CSV: {str(error).splitlines()[0]}") from error
+        for spec in mapping["tables"].values():  # every expression must bind before anything is yielded
+            fields = {k: _expression(v, member) for k, v in spec["fields"].items()}
+            where = f"WHERE {spec['where']}" if spec.get("where") else ""
+            try:
+                stream.execute(f"SELECT {', '.join(fields.values())} FROM _rows {where} LIMIT 0")
+            except duckdb.Error as error:
+                raise refuse(path, f"not a {name} file: {str(error).splitlines()[0]}") from error
         counted = False
         for name_in_mapping, spec in mapping["tables"].items():
             table = str(spec.get("table", name_in_mapping))
@@ -178,7 +189,9 @@ def _leftovers(con: Any, where: str | None, path: Path) -> Iterator[Batch]:
     """Malformed lines (DuckDB's reject table) and rows the first table's filter leaves out."""
     bad: list[tuple[str, str, str, str]] = []
     for line, column, error, text in con.execute(
-        "SELECT line, coalesce(column_name, ''), error_message, csv_line FROM _rejects"
+        # DuckDB may report one line several times (once per missing column): one record each
+        "SELECT line, arg_min(coalesce(column_name, ''), column_idx), arg_min(error_message, column_idx), "
+        "any_value(csv_line) FROM _rejects GROUP BY line ORDER BY line"
     ).fetchall():
         bad.append((f"line {line}", str(column), f"malformed CSV line: {error}", str(text or "")))
     if where:

@@ -68,26 +68,33 @@ def _text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+@cache
+def _reference_database() -> duckdb.DuckDBPyConnection:
+    """One in-memory database per process holding the reference tables; stagers take cursors on it."""
+    con = duckdb.connect(":memory:")
+    config = checks()
+    currencies = sorted({c.alpha_3 for c in pycountry.currencies} | set(config["crypto_assets"]))
+    countries = sorted(c.alpha_2 for c in pycountry.countries)
+    con.register("_currencies_in", pa.table({"code": currencies}))
+    con.register("_countries_in", pa.table({"code": countries}))
+    con.register("_fx_in", fx_rates())
+    con.execute("CREATE TABLE ref_currencies AS SELECT code FROM _currencies_in")
+    con.execute("CREATE TABLE ref_countries AS SELECT code FROM _countries_in")
+    con.execute(
+        "CREATE TABLE ref_fx AS SELECT currency, CAST(valid_from AS TIMESTAMPTZ) AS valid_from, "
+        "CAST(usd_per_unit AS DECIMAL(38,12)) AS usd_per_unit FROM _fx_in"
+    )
+    for name in ("_currencies_in", "_countries_in", "_fx_in"):
+        con.unregister(name)
+    return con
+
+
 class Stager:
-    """One in-memory DuckDB connection holding the reference tables (currencies, countries, rates)."""
+    """A DuckDB cursor over the shared reference tables (currencies, countries, rates)."""
 
     def __init__(self) -> None:
-        self.con = duckdb.connect(":memory:")
+        self.con = _reference_database().cursor()
         self.con.execute("SET TimeZone = 'UTC'")
-        config = checks()
-        currencies = sorted({c.alpha_3 for c in pycountry.currencies} | set(config["crypto_assets"]))
-        countries = sorted(c.alpha_2 for c in pycountry.countries)
-        self.con.register("_currencies_in", pa.table({"code": currencies}))
-        self.con.register("_countries_in", pa.table({"code": countries}))
-        self.con.register("_fx_in", fx_rates())
-        self.con.execute("CREATE TABLE ref_currencies AS SELECT code FROM _currencies_in")
-        self.con.execute("CREATE TABLE ref_countries AS SELECT code FROM _countries_in")
-        self.con.execute(
-            "CREATE TABLE ref_fx AS SELECT currency, CAST(valid_from AS TIMESTAMPTZ) AS valid_from, "
-            "CAST(usd_per_unit AS DECIMAL(38,12)) AS usd_per_unit FROM _fx_in"
-        )
-        for name in ("_currencies_in", "_countries_in", "_fx_in"):
-            self.con.unregister(name)
         self._batch = 0
 
     def close(self) -> None:
