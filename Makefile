@@ -29,7 +29,7 @@ test: install lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .moneytrail .mypy_cache .ruff_cache .pytest_cache
