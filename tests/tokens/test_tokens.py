@@ -91,11 +91,19 @@ def test_token_shape_and_kind_namespace(key_file: Path) -> None:
     assert account_key("REM", "+63 917 123 4567", key) == f"REM:{value}"
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(max_size=30)), max_size=40))
-def test_column_helpers_agree_with_scalar_ones(values: list[str | None]) -> None:
-    func = normaliser("account")
-    normalised, reasons = normalise_array(pa.array(values, pa.string()), func)
+@pytest.mark.parametrize("kind", ["account", "device", "email"])
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.none(), st.text(max_size=30), st.from_regex(r"\A\+[0-9 ()-]{6,16}\Z"), st.just(" +63 917 123 4567 ")
+        ),
+        max_size=40,
+    )
+)
+def test_column_helpers_agree_with_scalar_ones(kind: str, values: list[str | None]) -> None:
+    func = normaliser(kind)
+    normalised, reasons = normalise_array(pa.array(values, pa.string()), kind)
     for raw, norm, reason in zip(values, normalised.to_pylist(), reasons.to_pylist(), strict=True):
         if raw is None:
             assert norm is None and reason is None

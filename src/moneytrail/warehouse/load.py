@@ -29,9 +29,9 @@ from moneytrail.ingest.base import Batch, ReadContext, Reader
 from moneytrail.ingest.schemas import EXTRA_TABLES, INGEST_FILES, VAULT
 from moneytrail.model.schemas import QUARANTINE, TABLES
 from moneytrail.tokens.keys import CoalitionKey
-from moneytrail.tokens.normalise import normalise_array, normaliser
+from moneytrail.tokens.normalise import normalise_array
 from moneytrail.tokens.plan import IdentifierColumn, identifier_columns
-from moneytrail.tokens.tokenise import token_array
+from moneytrail.tokens.tokenise import Tokeniser
 from moneytrail.warehouse.engine import Engine, check_name, literal
 
 SCHEMAS: dict[str, pa.Schema] = {**TABLES, **EXTRA_TABLES}
@@ -96,6 +96,7 @@ class Loader:
         self.engine = engine
         self.key = key
         self.readers = readers
+        self.tokeniser = Tokeniser(key)
         for name in ("transactions", "accounts", "parties", "merchants", "wallets", "quarantine", "ingest_files"):
             self._ensure(name)
 
@@ -229,9 +230,9 @@ class Loader:
         raw = rows.column(spec.raw).combine_chunks().cast(pa.string())
         scope = self._scopes(rows, spec)
         public = pc.fill_null(pc.equal(scope, "public"), False)
-        normalised, reasons = normalise_array(raw, normaliser(spec.kind))
+        normalised, reasons = normalise_array(raw, spec.kind)
         reasons = pc.if_else(public, pa.scalar(None, pa.string()), reasons)
-        tokens = token_array(spec.kind, normalised, self.key)
+        tokens = self.tokeniser.array(spec.kind, normalised)
         # on-chain: kept as published; `btctx:HASH` is key and token, a bare address gets `chain:`
         prefixed = pc.match_substring(raw, ":")
         chain = (
