@@ -62,6 +62,40 @@ def _check_payment_type(path: Path, message: str) -> dict[str, Any]:
     raise refuse(path, f"ISO 20022 {what} carries no payments; nothing loaded")
 
 
+Flat = dict[str, list[str]]
+
+
+def _key(path: str) -> str:
+    return path.replace("n:", "").removeprefix("./")
+
+
+def flatten(element: Any, skip: str | None = None) -> Flat:
+    """An element's descendants as local path -> texts (attributes as path@name), in document order."""
+    out: Flat = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        for child in node:
+            tag = child.tag
+            if not isinstance(tag, str):  # comments, processing instructions
+                continue
+            local = tag[tag.rfind("}") + 1 :]
+            if not prefix and local == skip:
+                continue
+            path = prefix + local
+            text = child.text
+            if text is not None:
+                text = text.strip()
+                if text:
+                    out.setdefault(path, []).append(text)
+            for name, value in child.attrib.items():
+                out.setdefault(f"{path}@{name}", []).append(value)
+            if len(child):
+                walk(child, path + "/")
+
+    walk(element, "")
+    return out
+
+
 class _Walker:
     """Turns handled elements into staged rows (all text; the Stager types and checks them)."""
 
@@ -76,25 +110,26 @@ class _Walker:
         self.group_index = 0
         self.item_index = 0
 
-    def text(self, element: Any, path: str) -> str | None:
-        value = element.findtext(path, namespaces=self.ns)
-        if value is None:
-            return None
-        value = value.strip()
-        return value or None
+    # Accessors read a flattened element (local path -> texts), built in one pass: a dict lookup
+    # per field instead of an ElementPath search per field.
+    def text(self, element: Flat, path: str) -> str | None:
+        found = element.get(_key(path))
+        return found[0] if found else None
 
-    def first(self, element: Any, *paths: str) -> str | None:
+    def first(self, element: Flat, *paths: str) -> str | None:
         for path in paths:
-            value = self.text(element, path)
-            if value is not None:
-                return value
+            found = element.get(_key(path))
+            if found:
+                return found[0]
         return None
 
-    def amount(self, element: Any, *paths: str) -> tuple[str | None, str | None]:
+    def amount(self, element: Flat, *paths: str) -> tuple[str | None, str | None]:
         for path in paths:
-            found = element.find(path, namespaces=self.ns)
-            if found is not None and found.text and found.text.strip():
-                return found.text.strip(), found.get("Ccy")
+            key = _key(path)
+            found = element.get(key)
+            if found:
+                currency = element.get(key + "@Ccy")
+                return found[0], currency[0] if currency else None
         return None, None
 
     def account(self, element: Any, path: str) -> str | None:
@@ -125,14 +160,16 @@ class _Walker:
         return f"{self.member}:{chosen}" if count == 0 else f"{self.member}:{chosen}#{count + 1}"
 
     # -- header and group level --------------------------------------------------------
-    def on_header(self, element: Any) -> None:
+    def on_header(self, header: Any) -> None:
+        element = flatten(header)
         self.header = {
             "msg_id": self.text(element, "n:MsgId"),
             "created": self.text(element, "n:CreDtTm"),
             "settlement_date": self.text(element, "n:IntrBkSttlmDt"),
         }
 
-    def on_statement_account(self, element: Any) -> None:
+    def on_statement_account(self, account: Any) -> None:
+        element = flatten(account)
         self.group_index += 1
         self.item_index = 0
         account = self.account(element, ".")
@@ -144,15 +181,16 @@ class _Walker:
         }
 
     # -- items -------------------------------------------------------------------------
-    def entry_rows(self, entry: Any, location: str) -> list[dict[str, str | None]]:
-        details = entry.findall("n:NtryDtls/n:TxDtls", namespaces=self.ns)
+    def entry_rows(self, element: Any, location: str) -> list[dict[str, str | None]]:
+        details = element.findall("n:NtryDtls/n:TxDtls", namespaces=self.ns)
+        entry = flatten(element, skip="NtryDtls")
         rows = []
         for index, tx in enumerate(details or [None], start=1):
             where = f"{location}/NtryDtls/TxDtls[{index}]" if tx is not None else location
-            rows.append(self.entry_row(entry, tx, where, len(details)))
+            rows.append(self.entry_row(entry, flatten(tx) if tx is not None else None, where, len(details)))
         return rows
 
-    def entry_row(self, entry: Any, tx: Any, location: str, siblings: int) -> dict[str, str | None]:
+    def entry_row(self, entry: Flat, tx: Flat | None, location: str, siblings: int) -> dict[str, str | None]:
         node = tx if tx is not None else entry
         amount, currency = (None, None)
         if tx is not None:
@@ -197,20 +235,20 @@ class _Walker:
             "source_row": location,
         }
 
-    def reference(self, node: Any) -> str | None:
-        parts = [t.strip() for t in node.xpath("n:RmtInf/n:Ustrd/text()", namespaces=self.ns) if t.strip()]
-        parts += [t.strip() for t in node.xpath("n:RmtInf/n:Strd/n:CdtrRefInf/n:Ref/text()", namespaces=self.ns)]
+    def reference(self, node: Flat) -> str | None:
+        parts = node.get("RmtInf/Ustrd", []) + node.get("RmtInf/Strd/CdtrRefInf/Ref", [])
         if not parts:
             extra = self.text(node, "n:AddtlTxInf")
             return extra
         return " ".join(parts)
 
-    def on_group_party(self, element: Any, local: str) -> None:
+    def on_group_party(self, node: Any, local: str) -> None:
         """pain.001 / pain.008 payment-information level: the ordering side, known before its items."""
+        element = flatten(node)
         if local == "PmtInfId":
             self.group_index += 1
             self.item_index = 0
-            self.group = {"pmt_inf_id": (element.text or "").strip() or None}
+            self.group = {"pmt_inf_id": (node.text or "").strip() or None}
         elif local in ("DbtrAcct", "CdtrAcct"):
             self.group["account"] = self.account(element, ".")
         elif local in ("Dbtr", "Cdtr"):
@@ -218,10 +256,11 @@ class _Walker:
         elif local in ("DbtrAgt", "CdtrAgt"):
             self.group["bic"] = self.first(element, "n:FinInstnId/n:BICFI", "n:FinInstnId/n:BIC")
         elif local in ("ReqdExctnDt", "ReqdColltnDt"):
-            self.group["date"] = self.first(element, "n:DtTm", "n:Dt") or (element.text or "").strip() or None
+            self.group["date"] = self.first(element, "n:DtTm", "n:Dt") or (node.text or "").strip() or None
 
-    def initiation_row(self, item: Any, location: str, debit_side_is_item: bool) -> dict[str, str | None]:
+    def initiation_row(self, element: Any, location: str, debit_side_is_item: bool) -> dict[str, str | None]:
         """pain.001: the group is the debtor; pain.008: the group is the creditor collecting."""
+        item = flatten(element)
         amount, currency = self.amount(item, "n:Amt/n:InstdAmt", "n:InstdAmt", "n:Amt/n:EqvtAmt/n:Amt")
         side = "Dbtr" if debit_side_is_item else "Cdtr"
         counterparty = self.account(item, f"n:{side}Acct")
@@ -247,7 +286,8 @@ class _Walker:
             "source_row": location,
         }
 
-    def interbank_row(self, item: Any, location: str) -> dict[str, str | None]:
+    def interbank_row(self, element: Any, location: str) -> dict[str, str | None]:
+        item = flatten(element)
         amount, currency = self.amount(item, "n:IntrBkSttlmAmt")
         debtor = self.account(item, "n:DbtrAcct")
         creditor = self.account(item, "n:CdtrAcct")
