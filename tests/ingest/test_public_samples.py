@@ -91,3 +91,20 @@ def test_ofac_lists_go_to_the_hotlist(shared_data: Path, duck_loader: Loader) ->
     # whatever is not an address is reported with its reason, not dropped
     for row in engine.table("quarantine").to_pylist():
         assert row["reason"] and row["raw"]
+
+
+def test_amlworld_as_ibm_published_it(duck_loader: Loader) -> None:
+    """A few rows in IBM's exact layout (two `Account` columns, currency names, pattern blocks)."""
+    folder = Path(__file__).parent / "fixtures" / "amlworld"
+    result = ingest_files(duck_loader, [(folder / "TINY_Trans.csv", "amlworld", "amlworld", {})])
+    summary = result.summary()
+    assert (summary["read"], summary["quarantined"]) == (6, 0)
+    engine = duck_loader.engine
+    rows = engine.query("SELECT currency, channel, amount FROM transactions ORDER BY txn_id").to_pylist()
+    assert {r["currency"] for r in rows} == {"USD", "EUR", "BTC"}
+    assert {r["channel"] for r in rows} >= {"ach", "card", "crypto", "cheque"}
+    labels = engine.query("SELECT typology, count(*) AS n FROM ground_truth_transactions GROUP BY 1 ORDER BY 1")
+    assert labels.to_pylist() == [{"typology": "aml_fan_out", "n": 2}, {"typology": "aml_random", "n": 1}]
+    accounts = engine.query("SELECT count(*) FROM ground_truth_accounts WHERE typology = 'aml_fan_out'").column(0)
+    assert accounts[0].as_py() == 3  # the fan-out's source and its two targets
+    assert engine.count("accounts") == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from moneytrail.ingest.amlsim import amlsim_tables, read_amlsim
+from moneytrail.ingest.amlworld import read_amlworld
 from moneytrail.ingest.base import Batch, ReadContext, Reader
 from moneytrail.ingest.bitcoin_etl import read_bitcoin_etl
 from moneytrail.ingest.csv_mapping import fixed_mapping_reader, mapping_names, read_csv_mapped
@@ -16,6 +17,7 @@ def readers() -> dict[str, Reader]:
         "iso20022": read_iso20022,
         "bitcoin-etl": read_bitcoin_etl,
         "amlsim": read_amlsim,
+        "amlworld": read_amlworld,
         "ofac-crypto": read_ofac,
         "csv": read_csv_mapped,
         "cards": fixed_mapping_reader("cards"),
