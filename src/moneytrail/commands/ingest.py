@@ -24,6 +24,7 @@ from moneytrail.ingest import readers
 from moneytrail.tokens import load_key
 from moneytrail.warehouse import open_engine
 from moneytrail.warehouse.load import FileResult, Loader, ingest_files
+from moneytrail.warehouse.load_rotate import rotate
 
 FileSpec = tuple[Path, str, str, dict[str, object]]
 
@@ -46,6 +47,23 @@ def manifest_files(manifest: Path) -> tuple[list[FileSpec], pa.Table]:
 
 
 def register(app: typer.Typer) -> None:
+    keys = typer.Typer(help="The coalition key: rotate it (re-tokenises the warehouse).", no_args_is_help=True)
+    app.add_typer(keys, name="keys")
+
+    @keys.command("rotate")
+    def rotate_keys(home: HomeOption = None, engine_name: EngineOption = None, as_json: JsonOption = False) -> None:
+        """Make a new key version current and re-make every token in the warehouse with it."""
+        config = resolve(home, engine_name)
+        engine = open_engine(config)
+        try:
+            done = rotate(engine, config.key_file)
+        finally:
+            engine.close()
+        if as_json:
+            emit_json(done)
+        else:
+            table("key rotated", list(done), [list(done.values())])
+
     @app.command("ingest")
     def ingest(
         paths: Annotated[list[Path] | None, typer.Argument(help="Files (or folders, for amlsim/ofac-crypto).")] = None,
