@@ -1,0 +1,137 @@
+"""What schemes and ordinary life share while generating: population, merchants, rows, labels, ids."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from moneytrail.synth.chain import Chain
+from moneytrail.synth.frames import Rows
+from moneytrail.synth.merchants import Merchants
+from moneytrail.synth.population import Population
+from moneytrail.synth.world import DAY, World
+
+# Native id prefix per (member, kind); ids are a scrambled counter, so they reveal nothing.
+ID_PREFIX = {
+    ("bank_us", "camt"): "LF", ("bank_gb", "camt"): "TS", ("bank_us", "pacs"): "LFW", ("bank_gb", "pacs"): "TSW",
+    ("cardnet", "clearing"): "CL", ("remitter", "transfers"): "GT", ("p2p_app", "payments"): "ZP",
+    ("ewallet_ph", "ewallet"): "PP", ("exchange", "ledger"): "LG",
+}
+_SCRAMBLE_A = 982_451_653
+_SCRAMBLE_B = 271_828_182_845
+_MOD = 10**12
+NAMESPACE = 10**9  # counters per period namespace; schemes use namespace 0
+
+
+def native_ids(prefix: str, counters: np.ndarray) -> list[str]:
+    scrambled = (counters.astype(object) * _SCRAMBLE_A + _SCRAMBLE_B) % _MOD
+    return [f"{prefix}{v:012d}" for v in scrambled]
+
+
+@dataclass
+class Context:
+    world: World
+    seed: int
+    pop: Population
+    merchants: Merchants
+    btc: np.ndarray
+    rng: np.random.Generator
+    chain: Chain
+    rows: dict[tuple[str, str], Rows] = field(default_factory=dict)
+    account_labels: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    schemes: list[tuple[str, str, str]] = field(default_factory=list)
+    sites: list[dict[str, Any]] = field(default_factory=list)
+    hot_wallets: list[str] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)
+    typology_rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    id_base: int = 0  # schemes count from 0; each period's ordinary rows from its own namespace
+    size: float = 1.0  # schemes draw counts from the low end of their ranges when the budget is small
+    _counters: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    _scheme_numbers: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    # -- ids and labels -------------------------------------------------------------------
+    def next_id(self, member: str, kind: str) -> str:
+        key = (member, kind)
+        counter = self._counters[key]
+        self._counters[key] = counter + 1
+        return native_ids(ID_PREFIX[key], np.asarray([self.id_base + counter]))[0]
+
+    def next_ids(self, member: str, kind: str, n: int) -> list[str]:
+        key = (member, kind)
+        counter = self._counters[key]
+        self._counters[key] = counter + n
+        return native_ids(ID_PREFIX[key], self.id_base + counter + np.arange(n, dtype=np.int64))
+
+    def new_scheme(self, typology: str, params: dict[str, Any]) -> str:
+        self._scheme_numbers[typology] += 1
+        scheme_id = f"{typology}-{self._scheme_numbers[typology]:04d}"
+        self.schemes.append((scheme_id, typology, json.dumps(params, sort_keys=True, default=str)))
+        return scheme_id
+
+    def label(self, member: str, account: str | None, typology: str, role: str, scheme: str) -> None:
+        if account:
+            self.account_labels.append((member, str(account), typology, role, scheme))
+
+    def add(self, member: str, kind: str, **values: Any) -> str:
+        """Add one scheme row; returns its native id."""
+        rows = self.rows.setdefault((member, kind), Rows(kind))
+        ref = self.next_id(member, kind)
+        if values.get("_typ"):
+            self.typology_rows[str(values["_typ"])] += 1
+        rows.add(_id=ref, **values)
+        return ref
+
+    # -- money and time -------------------------------------------------------------------
+    def minor(self, amount: float) -> int:
+        return round(amount * 100)
+
+    def convert(self, amount: float, from_ccy: str, to_ccy: str) -> float:
+        return amount * self.world.usd_per(from_ccy) / self.world.usd_per(to_ccy)
+
+    def btc_usd(self, ts: int) -> float:
+        day = min(max((ts - self.world.start) // DAY, 0), len(self.btc) - 1)
+        return float(self.btc[day])
+
+    def sats(self, usd: float, ts: int) -> int:
+        return round(usd / self.btc_usd(ts) * 1e8)
+
+    def clamp(self, ts: float) -> int:
+        return int(min(max(ts, self.world.start), self.world.end - 1))
+
+    def local_ts(self, day: int, hour: float, tz_minutes: int) -> int:
+        return int(self.world.start + day * DAY + int(hour * 3600) - tz_minutes * 60)
+
+    def uniform(self, bounds: list[float]) -> float:
+        return float(self.rng.uniform(float(bounds[0]), float(bounds[1])))
+
+    def randint(self, bounds: list[int]) -> int:
+        """A count from the range, shrunk towards its low end by `size`."""
+        low, high = int(bounds[0]), int(bounds[1])
+        return low + round(int(self.rng.integers(0, high - low + 1)) * self.size)
+
+    def special_merchant(self, slug: str) -> int:
+        return int(self.merchants.by_category(f"special_{slug}")[0])
+
+    def pick(self, candidates: np.ndarray, n: int = 1) -> list[int]:
+        """n distinct people from candidates not yet used by another scheme."""
+        free = candidates[~np.isin(candidates, np.fromiter(self.used, dtype=np.int64, count=len(self.used)))]
+        if len(free) < n:
+            free = candidates
+        chosen = [int(x) for x in self.rng.choice(free, size=min(n, len(free)), replace=False)]
+        self.used.update(chosen)
+        return chosen
+
+    def chain_pay(self, ts: int, senders: list[str], outputs: list[tuple[str, int]], typ: str | None,
+                  sch: str | None, **kw: Any) -> str:
+        if typ:
+            self.typology_rows[typ] += 1
+        return self.chain.pay(ts, senders, outputs, typ=typ, sch=sch, **kw)
+
+    def choice(self, table: dict[str, float]) -> str:
+        keys = list(table)
+        p = np.asarray([table[k] for k in keys], dtype=np.float64)
+        return str(keys[int(self.rng.choice(len(keys), p=p / p.sum()))])

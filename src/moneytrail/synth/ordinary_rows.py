@@ -1,0 +1,170 @@
+"""Ordinary life, one movement at a time, where members' records must agree with each other.
+
+Remittances (the remitter's transfer, the funding bank's debit, the wallet's credit and the
+relative's cash-out), exchange sessions (bank or card funding, trades, on-chain withdrawals
+and deposits), international wires, and outside on-chain traffic. These are a minority of
+rows, so plain Python stays fast enough.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from moneytrail.synth import actions, clock
+from moneytrail.synth.ordinary import Period
+
+PURPOSE = {"parent": "family_support", "sibling": "family_support", "child": "education", "relative": "family_support",
+           "spouse": "family_support", "other": "gift"}
+
+
+def _hour(per: Period, profile: str) -> float:
+    return float(per.ctx.rng.choice(24, p=per.ctx.world.hours(profile)) + per.ctx.rng.random())
+
+
+def _day(per: Period) -> int:
+    return int(clock.sample_days(per.ctx.rng, per.ctx.world, 1, per.first_day, per.last_day)[0])
+
+
+def remittances(per: Period, n: int) -> None:
+    ctx = per.ctx
+    rng, pop, world = ctx.rng, ctx.pop, ctx.world
+    rel = pop.relatives
+    family: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for s, r, how in zip(rel["sender"].tolist(), rel["receiver"].tolist(), rel["relationship"].tolist(), strict=True):
+        family[s].append((r, str(how)))
+    senders = pop.holders("remit_id")
+    weight = pop["activity"][senders] * np.where([s in family for s in senders.tolist()], 4.0, 1.0)
+    chosen = senders[rng.choice(len(senders), size=n, p=weight / weight.sum())]
+    wallets = pop.holders("wallet")
+    messages = world.names["remit_messages"]
+    payout = world["remittance_payout"]
+    for i in chosen.tolist():
+        ccy = actions.person_ccy(ctx, i)
+        if i in family and rng.random() < 0.92:
+            r, how = family[i][int(rng.integers(0, len(family[i])))]
+            purpose = PURPOSE[how] if rng.random() < 0.8 else str(rng.choice(["education", "medical", "gift"]))
+        else:
+            # Friends, partners, sponsored students: no shared surname, small amounts (look-alikes).
+            r = int(rng.choice(wallets))
+            how = str(rng.choice(["friend", "partner", "other"]))
+            purpose = str(rng.choice(["gift", "family_support", "education", "other"]))
+        country = str(pop["country"][r])
+        method = ctx.choice(payout)
+        if method == "wallet" and pop["wallet"][r] is None:
+            method = "bank_deposit"
+        if method == "wallet":
+            receiver = actions.Receiver(pop.full_name(r), country, pop["phone"][r], "wallet", pop["wallet"][r],
+                                        "PesoPocket")
+        elif method == "bank_deposit":
+            receiver = actions.Receiver(pop.full_name(r), country, pop["phone"][r], "bank_deposit",
+                                        pop["ext_account"][r], "Partner Bank")
+        else:
+            receiver = actions.Receiver(pop.full_name(r), country, pop["phone"][r], "cash_pickup", None,
+                                        "Cash Agent Network")
+        usd = float(np.exp(np.log(210) + 0.6 * rng.standard_normal())) if rng.random() < 0.85 else ctx.uniform([15, 90])
+        amount = ctx.convert(usd, "USD", ccy)
+        amount = float(max(10, round(amount / 10) * 10)) if rng.random() < 0.65 else round(amount, 2)
+        hour = _hour(per, "evening" if rng.random() < 0.8 else "night")
+        ts = ctx.clamp(ctx.local_ts(_day(per), hour, int(pop["tz"][i])))
+        message = messages[int(rng.integers(0, len(messages)))]
+        actions.remit(ctx, i, ts, amount, receiver, how, purpose, message, None, None)
+        if method == "wallet" and rng.random() < 0.5:
+            # Relatives often cash out the same day: a fast cash-out is ordinary too.
+            rate = world.usd_per(ccy) / world.usd_per("PHP") * 0.985
+            php = max(100.0, float(int(amount * rate * ctx.uniform([0.5, 1.0]) / 100) * 100))
+            actions.ewallet(ctx, "CASH_OUT", ctx.clamp(ts + ctx.uniform([0.5, 48]) * 3600), php, None, None,
+                            from_wallet=pop["wallet"][r], from_name=pop.full_name(r), to_name="Cash agent",
+                            partner="PesoPocket Agents", agent_id=f"AGT{int(rng.integers(0, 3000)):05d}",
+                            location=pop["city"][r], device_id=pop["device"][r])
+
+
+def exchange_sessions(per: Period, n: int) -> None:
+    ctx = per.ctx
+    rng, pop = ctx.rng, ctx.pop
+    customers = pop.holders("exch_id")
+    weight = pop["activity"][customers] ** 1.5
+    weight /= weight.sum()
+    while len(ctx.rows.get(("exchange", "ledger")) or ()) < n:
+        i = int(customers[int(rng.choice(len(customers), p=weight))])
+        ts = ctx.clamp(ctx.local_ts(_day(per), _hour(per, "evening"), int(pop["tz"][i])))
+        usd = float(np.exp(np.log(250) + 1.1 * rng.standard_normal()))
+        kind = rng.random()
+        if kind < 0.45:
+            method = str(rng.choice(["bank_transfer", "debit_card", "credit_card", "prepaid_card"],
+                                    p=[0.6, 0.3, 0.07, 0.03]))
+            actions.exchange_fiat_in(ctx, i, ts, usd, method, None, None)
+            sats = actions.exchange_buy(ctx, i, ctx.clamp(ts + ctx.uniform([60, 7200])), usd * 0.99, None, None)
+            if rng.random() < 0.3:
+                # Self-custody: to the customer's own wallet, sometimes within the hour (a look-alike).
+                actions.exchange_withdraw(ctx, i, ctx.clamp(ts + ctx.uniform([0.2, 96]) * 3600), sats - 2000,
+                                          str(pop["own_wallet"][i]), None, None)
+        elif kind < 0.65:
+            sats = ctx.sats(usd, ts)
+            ccy = actions.person_ccy(ctx, i)
+            local = ctx.convert(usd, "USD", ccy)
+            ctx.add("exchange", "ledger", account_id=pop["exch_id"][i], entry_type="sell", asset=ccy,
+                    amount=ctx.minor(local), fee=ctx.minor(local * 0.005), counter_asset="BTC", counter_amount=sats,
+                    ip=pop["ip"][i], device_id=pop["device"][i], _ts=ts, _tz=0)
+            _member, account = actions.credit_own_bank(ctx, i, ctx.clamp(ts + 86400), local * 0.99, "CoinHarbor Ltd",
+                                                      "MT", "COINHARBOR PAYOUT", None, None)
+            ctx.add("exchange", "ledger", account_id=pop["exch_id"][i], entry_type="fiat_withdrawal", asset=ccy,
+                    amount=ctx.minor(local * 0.99), fee=0, funding_method="bank_transfer", funding_account=account,
+                    ip=pop["ip"][i], device_id=pop["device"][i], _ts=ts + 600, _tz=0)
+        elif kind < 0.8:
+            sats = ctx.sats(usd, ts)
+            tx = ctx.chain.pay(ts, [str(pop["own_wallet"][i])], [(str(pop["deposit_address"][i]), sats)])
+            ctx.add("exchange", "ledger", account_id=pop["exch_id"][i], entry_type="crypto_deposit", asset="BTC",
+                    amount=sats, fee=0, address=pop["deposit_address"][i], chain="btc", tx_hash=tx,
+                    _ts=ctx.clamp(ts + 1800), _tz=0)
+        else:
+            actions.exchange_buy(ctx, i, ts, usd, None, None)
+
+
+def wires(per: Period, n: int) -> None:
+    """International wires from bank customers: family support abroad and business payments."""
+    ctx = per.ctx
+    rng, pop = ctx.rng, ctx.pop
+    rel = pop.relatives
+    banked = np.flatnonzero((pop["bank_us_acct"] != None) | (pop["bank_gb_acct"] != None))  # noqa: E711
+    has_family = np.isin(rel["sender"], banked)
+    fam_s, fam_r, fam_how = rel["sender"][has_family], rel["receiver"][has_family], rel["relationship"][has_family]
+    for _ in range(n):
+        if len(fam_s) and rng.random() < 0.6:
+            k = int(rng.integers(0, len(fam_s)))
+            i, r = int(fam_s[k]), int(fam_r[k])
+            usd = float(np.exp(np.log(450) + 0.7 * rng.standard_normal()))
+            name, country, account = pop.full_name(r), str(pop["country"][r]), str(pop["ext_account"][r])
+            reference = str(rng.choice(["family support", "school fees", "for mama", "medical", "allowance", "",
+                                        "birthday gift", "house repairs"])) or None
+            purpose = None
+            _ = fam_how
+        else:
+            i = int(rng.choice(banked))
+            usd = float(np.exp(np.log(3000) + 1.2 * rng.standard_normal()))
+            country = str(rng.choice(["DE", "FR", "NL", "CN", "IE", "ES"]))
+            name = f"{rng.choice(ctx.world.names['merchant_words'])} {rng.choice(['GmbH', 'SARL', 'BV', 'Ltd'])}"
+            account = f"{int(rng.integers(10**11, 10**12 - 1))}"
+            reference = f"INV {int(rng.integers(1000, 99999))}"
+            purpose = str(rng.choice(["GDDS", "SUPP", "SCVE"]))
+        ts = ctx.clamp(ctx.local_ts(_day(per), _hour(per, "business"), int(pop["tz"][i])))
+        amount = ctx.convert(usd, "USD", actions.person_ccy(ctx, i))
+        actions.wire(ctx, i, ts, round(amount, 2), name, country, account, "BKCHXXXX", purpose, reference, None, None)
+
+
+def chain_background(per: Period, n: int) -> None:
+    """Outside wallets paying each other: heavy-tailed senders and values."""
+    ctx = per.ctx
+    rng = ctx.rng
+    pool = ctx.chain.addresses(max(200, n // 3))
+    weights = 1.0 / (np.arange(len(pool)) + 1) ** 0.8
+    weights /= weights.sum()
+    for _ in range(n):
+        a, b = rng.choice(len(pool), size=2, replace=False, p=weights)
+        ts = int(ctx.world.start + _day(per) * 86400 + rng.integers(0, 86400))
+        sats = int(np.exp(np.log(2_000_000) + 1.6 * rng.standard_normal())) + 1000
+        outputs = [(pool[int(b)], sats)]
+        if rng.random() < 0.3:
+            outputs.append((pool[int(rng.integers(0, len(pool)))], int(sats * rng.uniform(0.1, 2))))
+        ctx.chain.pay(ctx.clamp(ts), [pool[int(a)]], outputs)

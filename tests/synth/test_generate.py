@@ -1,0 +1,159 @@
+"""The synthetic coalition: labels, cross-member identities, exploitation share, determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from moneytrail.errors import UserError
+from moneytrail.model.vocabulary import roles, typologies
+from moneytrail.synth import generate
+from moneytrail.synth.schemes import EXPLOITATION
+
+N = 30_000
+
+
+@pytest.fixture(scope="module")
+def coalition(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("synth") / "run"
+    generate(out, N, seed=11)
+    return out
+
+
+def _manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def _csv(path: Path) -> list[dict]:
+    return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True,
+                                                                     column_types=None)).to_pylist()
+
+
+def _kyc(out: Path, path: str) -> list[dict]:
+    table = pacsv.read_csv(out / path, read_options=pacsv.ReadOptions(),
+                           convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    return table.cast(__import__("pyarrow").schema([(n, __import__("pyarrow").string()) for n in
+                                                     table.column_names])).to_pylist()
+
+
+def test_every_typology_has_labelled_schemes(coalition: Path) -> None:
+    txns = pq.read_table(coalition / "labels" / "transactions.parquet").to_pylist()
+    accounts = pq.read_table(coalition / "labels" / "accounts.parquet").to_pylist()
+    expected = [t for t in typologies() if t != "sanctions"]
+    for typology in expected:
+        schemes_txn = {r["scheme_id"] for r in txns if r["typology"] == typology}
+        schemes_acct = {r["scheme_id"] for r in accounts if r["typology"] == typology}
+        assert schemes_txn, f"no labelled transactions for {typology}"
+        assert schemes_acct, f"no labelled accounts for {typology}"
+    assert {r["typology"] for r in txns} <= set(typologies())
+    assert {r["role"] for r in accounts} <= set(roles())
+    # Exploitation schemes span several members (merchant laundering lives on the card rail).
+    for typology in set(EXPLOITATION) - {"merchant_laundering"}:
+        members = {r["member_id"] for r in txns if r["typology"] == typology}
+        assert len(members) >= 2, (typology, members)
+
+
+def test_labels_point_at_written_rows(coalition: Path) -> None:
+    """Every labelled source_ref is a native id in that member's files (or a hash on chain)."""
+    manifest = _manifest(coalition)
+    ids: dict[str, set[str]] = {}
+    for entry in manifest["files"]:
+        path = coalition / entry["path"]
+        member = entry["member_id"]
+        if entry["format"] == "bitcoin-etl":
+            ids.setdefault("btc", set()).update(json.loads(line)["hash"] for line in path.read_text().splitlines())
+        elif entry["format"] in ("cards", "exchange") or entry.get("mapping", "").endswith(
+                ("transfers", "payments", "transactions")):
+            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+            ids.setdefault(member, set()).update(str(v) for v in table.column(0).to_pylist())
+        elif entry["format"] == "iso20022":
+            text = path.read_text()
+            tag = "<AcctSvcrRef>" if "camt.053" in text[:300] else "<TxId>"
+            ids.setdefault(member, set()).update(part.split("<", 1)[0] for part in text.split(tag)[1:])
+    labels = pq.read_table(coalition / "labels" / "transactions.parquet").to_pylist()
+    missing = [r for r in labels if r["source_ref"] not in ids.get(r["member_id"], set())]
+    assert labels and not missing, missing[:5]
+
+
+def test_customers_hold_accounts_at_several_members(coalition: Path) -> None:
+    def people(path: str) -> set[tuple[str, str, str]]:
+        return {(r["full_name"], str(r["birth_date"]), str(r["email"])) for r in _kyc(coalition, path)}
+
+    bank = people("bank_us/customers.csv") | people("bank_gb/customers.csv")
+    p2p = people("p2p_app/users.csv")
+    remitter = people("remitter/customers.csv")
+    exchange = people("exchange/customers.csv")
+    assert len(bank & p2p) > 10
+    assert len(bank & remitter) > 5
+    assert len(bank & exchange) > 1
+    # The remitter pays out into PesoPocket wallets: its payout account is the wallet number.
+    wallets = {r["wallet_no"] for r in _kyc(coalition, "ewallet_ph/wallets.csv")}
+    transfers = _kyc(coalition, "remitter/transfers_p01.csv")
+    payouts = {r["payout_account"] for r in transfers if r["payout_method"] == "wallet"}
+    assert payouts and payouts <= wallets
+    credits = _kyc(coalition, "ewallet_ph/transactions_p01.csv")
+    linked = {r["partner_ref"] for r in credits if r["txn_type"] == "REMIT_IN" and r["partner"] == "GlobeSend"}
+    assert linked and linked <= {r["transfer_id"] for r in transfers} | _later_transfers(coalition)
+
+
+def _later_transfers(out: Path) -> set[str]:
+    refs: set[str] = set()
+    for path in sorted(out.glob("remitter/transfers_p*.csv")):
+        refs |= {r["transfer_id"] for r in _kyc(out, str(path.relative_to(out)))}
+    return refs
+
+
+def test_exploitation_stays_a_small_minority(coalition: Path) -> None:
+    manifest = _manifest(coalition)
+    total = manifest["counts"]["transactions"]
+    assert abs(total - N) / N < 0.02
+    labels = pq.read_table(coalition / "labels" / "transactions.parquet").to_pylist()
+    exploitation = sum(1 for r in labels if r["typology"] in EXPLOITATION)
+    assert 0 < exploitation / total < 0.01
+
+
+def test_manifest_lists_every_file_with_member_and_format(coalition: Path) -> None:
+    manifest = _manifest(coalition)
+    members = {m["member_id"] for m in manifest["members"]}
+    kinds = {m["kind"] for m in manifest["members"]}
+    assert {"bank", "card_network", "remitter", "p2p", "ewallet", "exchange", "internet"} <= kinds
+    assert len([m for m in manifest["members"] if m["kind"] == "bank"]) >= 2
+    formats = {f["format"] for f in manifest["files"]}
+    assert formats == {"iso20022", "csv", "cards", "exchange", "bitcoin-etl", "sites"}
+    for entry in manifest["files"]:
+        assert entry["member_id"] in members
+        assert (coalition / entry["path"]).is_file()
+        assert entry["format"] != "csv" or entry.get("mapping")
+    written = {str(p.relative_to(coalition)) for p in coalition.rglob("*") if p.is_file()}
+    listed = {f["path"] for f in manifest["files"]}
+    assert written - listed == {"manifest.json", "labels/accounts.parquet", "labels/transactions.parquet",
+                                "labels/schemes.parquet"}
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
+    generate(tmp_path / "a", 4000, seed=5)
+    generate(tmp_path / "b", 4000, seed=5)
+    generate(tmp_path / "c", 4000, seed=6)
+    a, b, c = _digest(tmp_path / "a"), _digest(tmp_path / "b"), _digest(tmp_path / "c")
+    assert a == b
+    changed = [k for k in a if a[k] != c.get(k)]
+    assert len(changed) >= len(a) - 2  # every data file differs
+
+
+def test_refuses_a_folder_in_use_and_tiny_runs(tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "keep.txt").write_text("mine")
+    with pytest.raises(UserError):
+        generate(tmp_path / "x", 5000, seed=1)
+    with pytest.raises(UserError):
+        generate(tmp_path / "y", 10, seed=1)
