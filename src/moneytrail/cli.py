@@ -20,9 +20,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from moneytrail.commands import demo, ingest, store, trace, web
+    from moneytrail.commands import demo, ingest, store, synth, trace, web
 
-    for module in (demo, store, web, ingest, trace):
+    for module in (demo, store, web, ingest, trace, synth):
         module.register(app)
 
 
