@@ -21,12 +21,15 @@ from moneytrail.commands.common import (
 )
 from moneytrail.errors import UserError
 from moneytrail.ingest import readers
-from moneytrail.tokens import load_key
+from moneytrail.tokens import load_key, psi
 from moneytrail.warehouse import open_engine
-from moneytrail.warehouse.load import FileResult, Loader, ingest_files
+from moneytrail.warehouse.engine import literal
+from moneytrail.warehouse.load import FileResult, Loader, ingest_files, vault_table
 from moneytrail.warehouse.load_rotate import rotate
 
 FileSpec = tuple[Path, str, str, dict[str, object]]
+KindOption = Annotated[str, typer.Option("--kind", help="Identifier kind to match (account, phone, email...).")]
+MemberOption = Annotated[str, typer.Option("--member", help="Our member id (its vault holds the items).")]
 
 
 def manifest_files(manifest: Path) -> tuple[list[FileSpec], pa.Table]:
@@ -46,9 +49,68 @@ def manifest_files(manifest: Path) -> tuple[list[FileSpec], pa.Table]:
     return files, pa.table({c: pa.array([m.get(c) for m in members], pa.string()) for c in columns})
 
 
+def _vault_items(home: Path | None, member: str, kind: str) -> list[str]:
+    """A member's own normalised identifiers of one kind, from its vault."""
+    config = resolve(home)
+    engine = open_engine(config)
+    try:
+        vault = vault_table(member)
+        if not engine.has_table(vault):
+            raise UserError(f"member {member!r} has no vault here: ingest its files first")
+        rows = engine.query(f"SELECT DISTINCT normalised FROM {vault} WHERE kind = {literal(kind)}")
+    finally:
+        engine.close()
+    return [str(v) for v in rows.column(0).to_pylist()]
+
+
 def register(app: typer.Typer) -> None:
     keys = typer.Typer(help="The coalition key: rotate it (re-tokenises the warehouse).", no_args_is_help=True)
     app.add_typer(keys, name="keys")
+
+    psi_app = typer.Typer(help="Private set intersection between two members, without the hub.", no_args_is_help=True)
+    app.add_typer(psi_app, name="psi")
+
+    @psi_app.command("serve")
+    def psi_serve(
+        member: MemberOption,
+        host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 7447,
+        kind: KindOption = "account",
+        home: HomeOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Answer one PSI query from another member with our identifiers (we learn only its set size)."""
+        items = _vault_items(home, member, kind)
+        listener = psi.listen(host, port)
+        err_console.print(f"serving {len(items):,} {kind} identifiers on {host}:{listener.getsockname()[1]}")
+        try:
+            asked = psi.serve_once(listener, items)
+        finally:
+            listener.close()
+        summary = {"member": member, "kind": kind, "items": len(items), "query_size": asked}
+        emit_json(summary) if as_json else table("psi served", list(summary), [list(summary.values())])
+
+    @psi_app.command("query")
+    def psi_query(
+        member: MemberOption,
+        connect: Annotated[str, typer.Option("--connect", help="HOST:PORT of the serving member.")],
+        kind: KindOption = "account",
+        home: HomeOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Learn which of our identifiers the serving member also holds."""
+        host, _, port = connect.rpartition(":")
+        if not host or not port.isdigit():
+            raise UserError(f"--connect wants HOST:PORT, not {connect!r}")
+        items = _vault_items(home, member, kind)
+        try:
+            shared = psi.query(host, int(port), items)
+        except OSError as error:
+            raise UserError(f"cannot reach {connect}: {error}") from error
+        if as_json:
+            emit_json({"member": member, "kind": kind, "items": len(items), "shared": shared})
+        else:
+            table(f"{len(shared)} of {len(items):,} {kind} identifiers shared", ["identifier"], [[v] for v in shared])
 
     @keys.command("rotate")
     def rotate_keys(home: HomeOption = None, engine_name: EngineOption = None, as_json: JsonOption = False) -> None:
