@@ -49,19 +49,17 @@ def _work(index: TraceIndex) -> dict[str, np.ndarray]:
     if not index.work:
         n, m = index.node_count, index.edge_count
         index.work.update(
-            balance=np.zeros(n),
             taint=np.zeros(n),
             taint_in=np.zeros(n),
+            share=np.zeros(n),
             dropped=np.zeros(n),
-            in_cur=np.zeros(n, dtype=np.int64),
             out_cur=np.zeros(n, dtype=np.int64),
-            fifo_head=np.zeros(n, dtype=np.int64),
             depth=np.full(n, -1, dtype=np.int64),
             sched=np.full(n, kernel.NEVER, dtype=np.int64),
-            attr=np.zeros(m),
-            rem_value=np.zeros(m),
-            rem_taint=np.zeros(m),
-            unseen=np.zeros(m),
+            lot_head=np.full(n, -1, dtype=np.int64),
+            lot_tail=np.full(n, -1, dtype=np.int64),
+            lot_next=np.full(m, -1, dtype=np.int64),
+            lot_value=np.zeros(m),
         )
     return index.work
 
@@ -93,39 +91,23 @@ def run(
     seed_array = np.unique(np.asarray(seeds, dtype=np.int64))
     stop_mask = stop if stop is not None else np.zeros(0, dtype=np.bool_)
     w = _work(index)
-    if reverse:
-        head, o_ptr, o_eids, i_ptr, i_eids, i_pos = (
-            index.src,
-            index.in_ptr,
-            index.in_eids,
-            index.out_ptr,
-            index.out_eids,
-            index.out_eids,
-        )
-        cum_o = index.in_cum
-    else:
-        head, o_ptr, o_eids, i_ptr, i_eids, i_pos = (
-            index.dst,
-            index.out_ptr,
-            index.out_eids,
-            index.in_ptr,
-            index.in_eids,
-            index.in_pos,
-        )
-        cum_o = index.in_cum  # read only by backward haircut
+    # Backward, a node's departures are the payments it received, latest first.
+    head, o_ptr, o_eids = (
+        (index.src, index.in_ptr, index.in_eids) if reverse else (index.dst, index.out_ptr, index.out_eids)
+    )
     with index.lock:
         edges, attributed, hop, nodes = kernel.run_trace(
             seed_array, hops, ATTRIBUTIONS[attribution], reverse, lo, hi, float(min_amount), float(dust),
-            stop_mask, head, index.ts, index.value, o_ptr, o_eids, i_ptr, i_eids, i_pos, cum_o,
-            w["balance"], w["taint"], w["taint_in"], w["dropped"], w["in_cur"], w["out_cur"],
-            w["fifo_head"], w["depth"], w["sched"], w["attr"], w["rem_value"], w["rem_taint"], w["unseen"],
+            stop_mask, head, index.ts, index.value, o_ptr, o_eids, index.in_pos, index.in_cum,
+            index.out_balance, index.out_start, w["taint"], w["taint_in"], w["share"], w["dropped"],
+            w["out_cur"], w["depth"], w["sched"], w["lot_head"], w["lot_tail"], w["lot_next"], w["lot_value"],
         )  # fmt: skip
         dropped = w["dropped"][nodes].copy()
-        for name in ("balance", "taint", "taint_in", "dropped", "in_cur", "out_cur", "fifo_head"):
+        for name in ("taint", "taint_in", "share", "dropped", "out_cur"):
             w[name][nodes] = 0
-        w["depth"][nodes] = -1
+        for name in ("depth", "lot_head", "lot_tail"):
+            w[name][nodes] = -1
         w["sched"][nodes] = kernel.NEVER
-        w["attr"][edges] = 0.0
     return RawTrace(edges, attributed, hop, nodes, dropped, seed_array)
 
 
@@ -189,7 +171,7 @@ def build_result(
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, e in enumerate(raw.edges.tolist()):
         groups[(int(index.src[e]), int(index.dst[e]))].append(i)
-    txn_ids = index.txn_id.take(pa.array(raw.edges)).to_pylist() if len(raw.edges) else []
+    txn_ids = index.txn_id.take(pa.array(index.txn_row[raw.edges])).to_pylist() if len(raw.edges) else []
     edges = []
     received: dict[int, float] = defaultdict(float)
     sent: dict[int, float] = defaultdict(float)

@@ -20,9 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from moneytrail.errors import UserError
+from moneytrail.trace import kernel
 from moneytrail.warehouse.engine import Engine
 
-INDEX_VERSION = 1
+INDEX_VERSION = 4
 
 # Both sides of a cross-member payment are often reported (the sender's bank and the
 # receiver's e-wallet): the same (payer, payee, value, day) seen by two members is one
@@ -74,12 +75,15 @@ class TraceIndex:
     dst: np.ndarray  # int32
     ts: np.ndarray  # int64 microseconds since 1970, UTC
     value: np.ndarray  # float64: amount_usd where known, else amount
-    txn_id: pa.Array  # warehouse txn_id per edge (the representative copy)
+    txn_id: pa.Array  # warehouse txn_id of the representative copy, in the order the edges were read
+    txn_row: np.ndarray  # int32: edge e's txn_id is txn_id[txn_row[e]] (a gather at build time costs seconds)
     out_ptr: np.ndarray  # int64, n+1: out-edges of v are out_ptr[v]:out_ptr[v+1]
     in_ptr: np.ndarray  # int64, n+1: in-edges of v are in_eids[in_ptr[v]:in_ptr[v+1]]
     in_eids: np.ndarray  # int32 edge ids sorted by (dst, ts)
     in_pos: np.ndarray = field(repr=False)  # int32, position of edge e within in_eids
     in_cum: np.ndarray = field(repr=False)  # float64, running total of value along each node's in-list
+    out_balance: np.ndarray = field(repr=False)  # float64, payer's balance just before each edge
+    out_start: np.ndarray = field(repr=False)  # float64, payer's arrivals already spent before it (FIFO)
     out_eids: np.ndarray = field(repr=False)  # int32 identity: out-edge ids in (src, ts) order
     fingerprint: str = ""
     _lookup: dict[str, int] | None = field(default=None, repr=False)
@@ -121,29 +125,36 @@ class TraceIndex:
         value = np.asarray(edges.column("value").to_numpy(zero_copy_only=False), dtype=np.float64)
         value = np.nan_to_num(value, nan=0.0)
         n = len(encoded.dictionary)
-        order = np.lexsort((ts, src))
-        src, dst, ts, value = src[order], dst[order], ts[order], value[order]
-        txn_id = edges.column("txn_id").combine_chunks().take(pa.array(order))
         out_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=n), out=out_ptr[1:])
-        in_eids = np.lexsort((ts, dst)).astype(np.int32)
         in_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(dst, minlength=n), out=in_ptr[1:])
+        # One sort by time, then linear regrouping by payer (and by payee for the in-lists).
+        by_time = np.argsort(ts).astype(np.int32)
+        order = kernel.group_order(src, out_ptr, by_time)
+        src, dst, ts, value = src[order], dst[order], ts[order], value[order]
+        renumbered = np.empty(m, dtype=np.int32)
+        renumbered[order] = np.arange(m, dtype=np.int32)
+        in_eids = kernel.group_order(dst, in_ptr, renumbered[by_time])
         in_pos = np.empty(m, dtype=np.int32)
         in_pos[in_eids] = np.arange(m, dtype=np.int32)
-        in_cum = _running_totals(value[in_eids], in_ptr)
+        in_cum = kernel.running_totals(value, in_eids, in_ptr)
+        out_balance, out_start = kernel.departure_positions(ts, value, out_ptr, in_ptr, in_eids)
         return cls(
             nodes=encoded.dictionary,
             src=src,
             dst=dst,
             ts=ts,
             value=value,
-            txn_id=txn_id,
+            txn_id=edges.column("txn_id").combine_chunks(),
+            txn_row=order,
             out_ptr=out_ptr,
             in_ptr=in_ptr,
             in_eids=in_eids,
             in_pos=in_pos,
             in_cum=in_cum,
+            out_balance=out_balance,
+            out_start=out_start,
             out_eids=np.arange(m, dtype=np.int32),
             fingerprint=fingerprint,
         )
@@ -168,6 +179,9 @@ class TraceIndex:
             in_ptr=self.in_ptr,
             in_eids=self.in_eids,
             in_pos=self.in_pos,
+            txn_row=self.txn_row,
+            out_balance=self.out_balance,
+            out_start=self.out_start,
         )
         labels = pa.table({"node": self.nodes})
         edges = pa.table({"txn_id": self.txn_id})
@@ -199,22 +213,17 @@ class TraceIndex:
             ts=arrays["ts"],
             value=arrays["value"],
             txn_id=tables["txn_ids"].column("txn_id").combine_chunks(),
+            txn_row=arrays["txn_row"],
             out_ptr=arrays["out_ptr"],
             in_ptr=arrays["in_ptr"],
             in_eids=arrays["in_eids"],
             in_pos=arrays["in_pos"],
-            in_cum=_running_totals(arrays["value"][arrays["in_eids"]], arrays["in_ptr"]),
+            in_cum=kernel.running_totals(arrays["value"], arrays["in_eids"], arrays["in_ptr"]),
+            out_balance=arrays["out_balance"],
+            out_start=arrays["out_start"],
             out_eids=np.arange(m, dtype=np.int32),
             fingerprint=str(meta.get("fingerprint", "")),
         )
-
-
-def _running_totals(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
-    """Prefix sums of `values` restarting at each CSR slice."""
-    totals = np.cumsum(values)
-    before = np.concatenate(([0.0], totals))[ptr[:-1]]
-    running: np.ndarray = totals - np.repeat(before, np.diff(ptr))
-    return running
 
 
 def fingerprint(engine: Engine) -> str:

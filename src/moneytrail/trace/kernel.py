@@ -1,17 +1,20 @@
 # mypy: disable-error-code="arg-type,assignment,misc,no-any-return"
 """The time-respecting taint traversal, compiled with numba.
 
-Every reached node replays its own timeline (incoming and outgoing payments merged in
-time order, incoming first on ties) and keeps its balance and the traced (tainted) part
-of it. Nodes are replayed in global time order from a heap, so when a node pays out, every
-traced payment that reached it earlier is already known. A backward trace runs the same
-replay on the mirrored graph (edges reversed, time negated).
+Nodes pay out in global time order (a heap of next departures), so when a node pays, every
+traced payment that reached it earlier is already known. Only departures are visited: what
+a node holds before each departure (its balance, and where its money sits in the FIFO
+order of everything it ever received) is precomputed once per index, so a busy account
+that receives thousands of clean payments costs nothing until traced money leaves it.
+A backward trace runs the same loop on the mirrored graph (edges reversed, time negated).
 
 Attribution of a payment of value `a` leaving a node that holds tainted value `T`:
 - poison: min(a, everything tainted that has ever arrived) — marks, never depletes;
 - haircut: a * T / B, B the node's balance (raised to `a` when the payment exceeds
   what we saw arrive: the difference is money we cannot see, counted clean);
-- fifo: the tainted share of the oldest unspent arrivals, consumed in order.
+- fifo: the tainted share of the oldest unspent arrivals, consumed in order: a departure
+  spends a fixed stretch of the node's cumulative arrivals, and pays the traced share of
+  whatever traced arrivals that stretch overlaps.
 A payment never carries more than its value nor more than the node holds (haircut, fifo:
 tainted value is conserved; what is not passed on stays at the node).
 """
@@ -84,86 +87,13 @@ def _inflow_before(
     return cum[upper - 1] - (cum[lower - 1] if lower > start else 0.0)
 
 
-@numba.njit(cache=True)
-def _consume(
-    w: int,
-    need: float,
-    fifo_head: np.ndarray,
-    in_cur: np.ndarray,
-    i_ptr: np.ndarray,
-    i_eids: np.ndarray,
-    rem_value: np.ndarray,
-    rem_taint: np.ndarray,
-    reverse: bool,
-) -> float:
-    """Spend `need` from w's oldest unspent arrivals (FIFO); returns the traced value spent."""
-    taken = 0.0
-    h = fifo_head[w]
-    while need > _EPS and h < in_cur[w]:
-        lot = _kth(i_ptr, i_eids, w, h, reverse)
-        r = rem_value[lot]
-        if r <= _EPS:
-            h += 1
-            continue
-        c = min(need, r)
-        share = rem_taint[lot] * c / r
-        rem_taint[lot] -= share
-        rem_value[lot] = r - c
-        need -= c
-        taken += share
-        if rem_value[lot] <= _EPS:
-            h += 1
-    fifo_head[w] = h
-    return taken
+@numba.njit(cache=True, inline="always")
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
 
 
 @numba.njit(cache=True)
-def _shortfalls(
-    v: int,
-    lo: int,
-    hi: int,
-    ts: np.ndarray,
-    value: np.ndarray,
-    in_ptr: np.ndarray,
-    in_eids: np.ndarray,
-    out_ptr: np.ndarray,
-    out_eids: np.ndarray,
-    unseen: np.ndarray,
-) -> float:
-    """Replay v forward in time (FIFO, original direction): record on each payment out how much
-    of it we never saw arrive (`unseen[e]`), and return what v still holds at the end.
-
-    A backward FIFO trace needs both: money we never saw funds the shortfall, and what the
-    node still holds arrived last, so neither is sourced from the traced arrivals.
-    """
-    held = 0.0
-    i = in_ptr[v]
-    o = out_ptr[v]
-    while True:
-        t_in = ts[in_eids[i]] if i < in_ptr[v + 1] else NEVER
-        t_out = ts[out_eids[o]] if o < out_ptr[v + 1] else NEVER
-        if t_in == NEVER and t_out == NEVER:
-            break
-        if t_in <= t_out:
-            e = in_eids[i]
-            i += 1
-            if lo <= t_in <= hi:
-                held += value[e]
-        else:
-            e = out_eids[o]
-            o += 1
-            unseen[e] = 0.0
-            if lo <= t_out <= hi:
-                if value[e] > held:
-                    unseen[e] = value[e] - held
-                    held = 0.0
-                else:
-                    held -= value[e]
-    return held
-
-
-@numba.njit(cache=True)
-def run_trace(
+def run_trace(  # one compiled loop; state lives in arrays the caller owns
     seeds: np.ndarray,
     hops: int,
     method: int,
@@ -178,35 +108,33 @@ def run_trace(
     value: np.ndarray,
     o_ptr: np.ndarray,
     o_eids: np.ndarray,
-    i_ptr: np.ndarray,
-    i_eids: np.ndarray,
-    i_pos: np.ndarray,
-    cum_o: np.ndarray,
-    balance: np.ndarray,
+    in_pos: np.ndarray,
+    in_cum: np.ndarray,
+    out_balance: np.ndarray,
+    out_start: np.ndarray,
     taint: np.ndarray,
     taint_in: np.ndarray,
+    share: np.ndarray,
     dropped: np.ndarray,
-    in_cur: np.ndarray,
     out_cur: np.ndarray,
-    fifo_head: np.ndarray,
     depth: np.ndarray,
     sched: np.ndarray,
-    attr: np.ndarray,
-    rem_value: np.ndarray,
-    rem_taint: np.ndarray,
-    unseen: np.ndarray,
+    lot_head: np.ndarray,
+    lot_tail: np.ndarray,
+    lot_next: np.ndarray,
+    lot_value: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Trace from `seeds`; returns (edge ids, attributed values, hop of each edge, touched nodes).
 
-    `head[e]` is the node an outgoing edge leads to (dst forward, src backward); `o_*` and
-    `i_*` are the outgoing and incoming CSR lists in processing order (walked from the end
-    when `reverse`). `lo`/`hi` bound the time key. `stop` (empty or one flag per node) marks
-    nodes that absorb what reaches them. Work arrays must be zero (`depth`/`sched` at their
-    idle values) on entry and are restored before returning, except for `touched` nodes
-    and recorded edges, which the caller resets.
+    `head[e]` is where a departure leads (dst forward, src backward); `o_ptr`/`o_eids` list
+    each node's departures in time order (walked from the end when `reverse`). `in_pos`,
+    `in_cum` place each edge in its payee's cumulative arrivals; `out_balance`/`out_start`
+    give the payer's balance and FIFO position just before each edge. `lo`/`hi` bound the
+    time key; `stop` (empty or one flag per node) marks nodes that absorb what reaches them.
+    Work arrays must be at rest on entry (zeros; depth -1; sched NEVER; lot heads/tails -1);
+    the caller resets the touched nodes afterwards.
     """
     has_stop = stop.shape[0] > 0
-    n_seeds = seeds.shape[0]
     touched = [np.int64(0) for _ in range(0)]
     rec_edge = [np.int64(0) for _ in range(0)]
     rec_attr = [np.float64(0.0) for _ in range(0)]
@@ -214,12 +142,13 @@ def run_trace(
     heap = [(np.int64(0), np.int64(0), np.int64(0)) for _ in range(0)]
 
     # Seeds are the nodes at depth 0; every other reached node is at depth >= 1.
-    for i in range(n_seeds):
+    for i in range(seeds.shape[0]):
         s = np.int64(seeds[i])
         if depth[s] < 0:
             touched.append(s)
         depth[s] = 0
         j = _first_at_or_after(o_ptr, o_eids, ts, s, 0, lo, reverse)
+        out_cur[s] = j
         if j < o_ptr[s + 1] - o_ptr[s]:
             t = _key(ts, _kth(o_ptr, o_eids, s, j, reverse), reverse)
             if t <= hi and t < sched[s]:
@@ -231,47 +160,18 @@ def run_trace(
         if t != sched[w]:
             continue  # superseded by an earlier schedule
         sched[w] = NEVER
-        seed = depth[w] == 0
-        # A node reached only at the hop limit (or a stop node) keeps what reaches it.
-        sink = not seed and (depth[w] >= hops or (has_stop and stop[w]))
-        n_in = i_ptr[w + 1] - i_ptr[w]
         n_out = o_ptr[w + 1] - o_ptr[w]
-        # Replay w's timeline up to and including key t (arrivals before departures on ties).
-        while True:
-            t_in = NEVER
-            t_out = NEVER
-            if in_cur[w] < n_in:
-                t_in = _key(ts, _kth(i_ptr, i_eids, w, in_cur[w], reverse), reverse)
-            if out_cur[w] < n_out:
-                t_out = _key(ts, _kth(o_ptr, o_eids, w, out_cur[w], reverse), reverse)
-            if t_in <= t_out and t_in <= t:
-                e = _kth(i_ptr, i_eids, w, in_cur[w], reverse)
-                in_cur[w] += 1
-                if t_in < lo:
-                    rem_value[e] = 0.0
-                    continue
-                x = attr[e]
-                if reverse and method == HAIRCUT:
-                    # Backward haircut: a traced payment is sourced from everything that reached
-                    # the node before it, in proportion to value. `balance` accumulates the
-                    # traced share per unit of prior inflow.
-                    if x > 0.0:
-                        prior = _inflow_before(o_ptr, o_eids, ts, cum_o, w, -hi, -t_in)
-                        if prior > 0.0:
-                            balance[w] += x / prior
-                elif method == HAIRCUT:
-                    balance[w] += value[e]
-                taint[w] += x
-                taint_in[w] += x
-                rem_value[e] = value[e]
-                rem_taint[e] = x
-                if reverse and method == FIFO and unseen[e] > 0.0:
-                    # Mirror image of money we never saw arriving: it funded part of this payment.
-                    _consume(w, unseen[e], fifo_head, in_cur, i_ptr, i_eids, rem_value, rem_taint, reverse)
-            elif t_out <= t and t_out < NEVER:
+        while True:  # w keeps paying out inline while nothing else is due before it
+            seed = depth[w] == 0
+            # A node reached only at the hop limit (or a stop node) keeps what reaches it.
+            sink = not seed and (depth[w] >= hops or (has_stop and stop[w]))
+            while out_cur[w] < n_out:
                 e = _kth(o_ptr, o_eids, w, out_cur[w], reverse)
+                te = _key(ts, e, reverse)
+                if te > t:
+                    break
                 out_cur[w] += 1
-                if t_out < lo or sink:
+                if te < lo or sink:
                     continue
                 a = value[e]
                 x = 0.0
@@ -280,30 +180,51 @@ def run_trace(
                 elif method == POISON:
                     x = min(a, taint_in[w])
                 elif method == HAIRCUT and reverse:
-                    x = min(a * balance[w], taint[w], a)
+                    x = min(a * share[w], taint[w], a)
                     taint[w] -= x
                 elif method == HAIRCUT:
-                    if balance[w] < a:
-                        balance[w] = a  # paid out more than we saw arrive: unseen money, counted clean
-                    if balance[w] > 0.0:
-                        x = min(a * taint[w] / balance[w], taint[w], a)
-                    balance[w] -= a
+                    held = max(out_balance[e], a)  # paid more than we saw arrive: unseen money, clean
+                    x = min(a * taint[w] / held, taint[w], a) if held > 0.0 else 0.0
                     taint[w] -= x
                 else:
-                    need = a
+                    # FIFO: this departure spends the stretch [s0, s1) of w's cumulative arrivals
+                    # (backward: the arrival e fills [s0, s1) and funds the departures overlapping it).
                     if reverse:
-                        # What the node still holds at the end arrived last and funded nothing.
-                        kept = min(need, balance[w])
-                        balance[w] -= kept
-                        need -= kept
-                    x = _consume(w, need, fifo_head, in_cur, i_ptr, i_eids, rem_value, rem_taint, reverse)
+                        s1 = in_cum[in_pos[e]]
+                        s0 = s1 - a
+                    else:
+                        s0 = out_start[e]
+                        s1 = s0 + min(a, max(out_balance[e], 0.0))
+                    lot = lot_head[w]
+                    while lot >= 0:
+                        if reverse:
+                            l1 = out_start[lot] + min(value[lot], max(out_balance[lot], 0.0))
+                            l0 = out_start[lot]
+                            if l0 >= s1:  # wholly after this arrival: funded by later ones
+                                lot = lot_next[lot]
+                                lot_head[w] = lot
+                                continue
+                            if l1 <= s0:
+                                break
+                        else:
+                            l1 = in_cum[in_pos[lot]]
+                            l0 = l1 - value[lot]
+                            if l1 <= s0:  # already spent
+                                lot = lot_next[lot]
+                                lot_head[w] = lot
+                                continue
+                            if l0 >= s1:
+                                break
+                        x += _overlap(s0, s1, l0, l1) * lot_value[lot] / value[lot]
+                        if (reverse and l0 >= s0) or (not reverse and l1 <= s1):
+                            lot = lot_next[lot]
+                            lot_head[w] = lot
+                        else:
+                            break
                     x = min(x, taint[w], a)
                     taint[w] -= x
                 if x <= 0.0:
                     continue
-                if seed and depth[w] >= hops:
-                    continue
-                u = head[e]
                 if x <= dust or a < min_amount:
                     dropped[w] += x
                     continue
@@ -311,41 +232,53 @@ def run_trace(
                 rec_edge.append(np.int64(e))
                 rec_attr.append(x)
                 rec_hop.append(np.int64(hop))
+                # Deliver to u. Its departures before this moment carried no traced money
+                # (or were paid already, in time order): skip to its first one from now.
+                u = head[e]
                 if depth[u] < 0:
                     touched.append(np.int64(u))
                     depth[u] = hop
-                    if reverse and method == FIFO:
-                        balance[u] = _shortfalls(u, -hi, -lo, ts, value, o_ptr, o_eids, i_ptr, i_eids, unseen)
                 elif hop < depth[u]:
                     depth[u] = hop
-                # Deliver: if u's replay already passed this payment (same-time tie), add it now.
-                pos = i_pos[e]
-                k = (i_ptr[u + 1] - 1 - pos) if reverse else (pos - i_ptr[u])
-                if k < in_cur[u]:
-                    taint[u] += x
-                    taint_in[u] += x
-                    if method == FIFO and rem_value[e] > rem_taint[e]:
-                        rem_taint[e] += min(x, rem_value[e] - rem_taint[e])
-                else:
-                    attr[e] = x
+                taint[u] += x
+                taint_in[u] += x
+                if method == HAIRCUT and reverse:
+                    # Backward haircut: sourced from everything that reached u before this
+                    # payment, in proportion to value.
+                    prior = _inflow_before(o_ptr, o_eids, ts, in_cum, u, -hi, -te)
+                    if prior > 0.0:
+                        share[u] += x / prior
+                elif method == FIFO:
+                    lot_value[e] = x
+                    lot_next[e] = -1
+                    if lot_tail[u] >= 0:
+                        lot_next[lot_tail[u]] = e
+                    else:
+                        lot_head[u] = e
+                    lot_tail[u] = e
                 if depth[u] == 0 or depth[u] >= hops or (has_stop and stop[u]):
-                    continue  # seeds and sinks keep what reaches them: no need to wake them
-                # Wake u at its first departure at or after this arrival.
-                j = _first_at_or_after(o_ptr, o_eids, ts, u, out_cur[u], t_out, reverse)
+                    continue  # seeds and sinks keep what reaches them
+                j = _first_at_or_after(o_ptr, o_eids, ts, u, out_cur[u], te, reverse)
+                out_cur[u] = j
                 if j < o_ptr[u + 1] - o_ptr[u]:
                     tn = _key(ts, _kth(o_ptr, o_eids, u, j, reverse), reverse)
                     if tn <= hi and tn < sched[u]:
                         sched[u] = tn
                         heapq.heappush(heap, (tn, np.int64(depth[u]), np.int64(u)))
-            else:
+            # Next departure while w still holds traced value: inline if it is due before
+            # anything on the heap, else back on the heap in global time order.
+            active = seed or (method == POISON and taint_in[w] > 0.0) or taint[w] > dust
+            if not active or sink or out_cur[w] >= n_out:
                 break
-        # Schedule w's next departure while it still holds traced value.
-        active = seed or (method == POISON and taint_in[w] > 0.0) or taint[w] > dust
-        if active and not sink and out_cur[w] < n_out:
             tn = _key(ts, _kth(o_ptr, o_eids, w, out_cur[w], reverse), reverse)
-            if tn <= hi and tn < sched[w]:
-                sched[w] = tn
-                heapq.heappush(heap, (tn, np.int64(depth[w]), w))
+            if tn > hi:
+                break
+            if len(heap) > 0 and heap[0][0] <= tn:
+                if tn < sched[w]:
+                    sched[w] = tn
+                    heapq.heappush(heap, (tn, np.int64(depth[w]), w))
+                break
+            t = tn
 
     m = len(rec_edge)
     edges = np.empty(m, dtype=np.int64)
@@ -359,3 +292,56 @@ def run_trace(
     for i in range(len(touched)):
         nodes[i] = touched[i]
     return edges, attrs, hop_of, nodes
+
+
+@numba.njit(cache=True)
+def group_order(keys: np.ndarray, ptr: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Stable counting sort: `order` (already sorted by time) regrouped by `keys[order]`; `ptr` are the
+    group starts. Linear time, where a two-key lexsort of millions of edges takes seconds."""
+    fill = ptr[:-1].copy()
+    out = np.empty(order.shape[0], dtype=np.int32)
+    for i in range(order.shape[0]):
+        e = order[i]
+        k = keys[e]
+        out[fill[k]] = e
+        fill[k] += 1
+    return out
+
+
+@numba.njit(cache=True)
+def departure_positions(
+    ts: np.ndarray, value: np.ndarray, out_ptr: np.ndarray, in_ptr: np.ndarray, in_eids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each departure: the payer's balance just before it, and how much of the payer's
+    cumulative arrivals had been spent before it (its start in FIFO order).
+
+    Replays every node once, arrivals before departures on ties; a departure larger than
+    the balance finds money we never saw arrive, so the balance never goes below zero.
+    """
+    balance = np.empty(ts.shape[0], dtype=np.float64)
+    start = np.empty(ts.shape[0], dtype=np.float64)
+    for v in range(out_ptr.shape[0] - 1):
+        held = 0.0
+        arrived = 0.0
+        i = in_ptr[v]
+        for o in range(out_ptr[v], out_ptr[v + 1]):
+            while i < in_ptr[v + 1] and ts[in_eids[i]] <= ts[o]:
+                held += value[in_eids[i]]
+                arrived += value[in_eids[i]]
+                i += 1
+            balance[o] = held
+            start[o] = arrived - held
+            held = max(held - value[o], 0.0)
+    return balance, start
+
+
+@numba.njit(cache=True)
+def running_totals(value: np.ndarray, eids: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Running total of `value[eids]` along each CSR slice (restarting at each node)."""
+    out = np.empty(eids.shape[0], dtype=np.float64)
+    for v in range(ptr.shape[0] - 1):
+        total = 0.0
+        for i in range(ptr[v], ptr[v + 1]):
+            total += value[eids[i]]
+            out[i] = total
+    return out
