@@ -20,9 +20,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from moneytrail.commands import demo, ingest, store, synth, trace, web
+    from moneytrail.commands import demo, detect, ingest, store, synth, trace, web
 
-    for module in (demo, store, web, ingest, trace, synth):
+    for module in (demo, store, web, ingest, trace, synth, detect):
         module.register(app)
 
 

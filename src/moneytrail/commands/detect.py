@@ -1,0 +1,172 @@
+"""`moneytrail detect`, `score`, `evaluate` and `evaluate-amlsim`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from moneytrail.commands.common import (
+    EngineOption,
+    HomeOption,
+    JsonOption,
+    emit_json,
+    err_console,
+    progress,
+    resolve,
+    table,
+)
+from moneytrail.errors import UserError
+
+RulesOption = Annotated[
+    Path | None, typer.Option("--rules", help="Folder of rule specs (*.yaml) instead of the built-in pack.")
+]
+
+
+def _open(home: Path | None, engine: str | None) -> Any:
+    from moneytrail.warehouse import open_engine
+
+    return open_engine(resolve(home, engine))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("detect")
+    def detect_command(
+        home: HomeOption = None,
+        engine: EngineOption = None,
+        rules: RulesOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Run the rule pack over the warehouse: alerts (one per rule hit) and a risk summary per subject."""
+        from moneytrail.detect.pipeline import detect
+        from moneytrail.detect.rulespec import load_rules
+
+        specs = load_rules(rules)
+        with _open(home, engine) as warehouse, progress(not as_json) as bar:
+            task = bar.add_task("rules", total=len(specs))
+            result = detect(warehouse, specs=specs, on_rule=lambda _spec: bar.advance(task))
+        summary = result.summary.to_pylist()
+        reportable = [s for s in summary if s["reportable"]]
+        per_rule = {run.spec.id: run.alerts for run in result.runs}
+        if as_json:
+            emit_json(
+                {
+                    "alerts": result.alerts.num_rows,
+                    "subjects": len(summary),
+                    "reportable": len(reportable),
+                    "per_rule": per_rule,
+                    "top": [
+                        {k: s[k] for k in ("subject_kind", "subject", "total_score", "explanation")}
+                        for s in sorted(reportable, key=lambda s: -s["total_score"])[:20]
+                    ],
+                }
+            )
+            return
+        table(
+            "alerts per rule",
+            ["rule", "typology", "alerts"],
+            [[run.spec.id, run.spec.typology, run.alerts] for run in result.runs],
+        )
+        table(
+            "highest risk",
+            ["subject", "score", "explanation"],
+            [
+                [s["subject"], f"{s['total_score']:g}", s["explanation"]]
+                for s in sorted(reportable, key=lambda s: -s["total_score"])[:15]
+            ],
+        )
+        err_console.print(f"{result.alerts.num_rows:,} alerts, {len(reportable):,} reportable subjects")
+
+    @app.command("score")
+    def score_command(
+        home: HomeOption = None,
+        engine: EngineOption = None,
+        train_labels: Annotated[
+            Path | None, typer.Option("--train", help="Labels folder (labels/accounts.parquet) to train a new model.")
+        ] = None,
+        model: Annotated[
+            Path | None, typer.Option("--model", help="Model file (default HOME/models/score.json).")
+        ] = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Apply (or first train) the LightGBM score over rule hits and graph features; writes `account_scores`."""
+        from moneytrail.detect.evaluate import load_labels
+        from moneytrail.detect.prepare import prepare
+        from moneytrail.detect.score.model import account_frame, apply, train
+        from moneytrail.tokens import load_key
+
+        config = resolve(home, engine)
+        model_file = model or config.home / "models" / "score.json"
+        with _open(home, engine) as warehouse:
+            prepare(warehouse)
+            frame = account_frame(warehouse)
+            trained: dict[str, Any] | None = None
+            if train_labels is not None:
+                labels = load_labels(train_labels, load_key(config.key_file), warehouse)
+                positives = set().union(*labels.accounts.values()) if labels.accounts else set()
+                trained = train(frame, positives, model_file)
+            scores = apply(frame, model_file)
+            warehouse.write_table("account_scores", scores)
+        flagged = int(sum(scores.column("flagged").to_pylist()))
+        if as_json:
+            emit_json({"accounts": scores.num_rows, "flagged": flagged, "model": str(model_file), "trained": trained})
+            return
+        if trained:
+            table("model", ["field", "value"], [[k, str(v)] for k, v in trained.items() if k != "features"])
+        err_console.print(f"{scores.num_rows:,} accounts scored, {flagged:,} flagged (model {model_file})")
+
+    @app.command("evaluate")
+    def evaluate_command(
+        labels: Annotated[Path, typer.Option("--labels", help="The generator's labels folder.")],
+        home: HomeOption = None,
+        engine: EngineOption = None,
+        rules: RulesOption = None,
+        no_lift: Annotated[bool, typer.Option("--no-lift", help="Skip the single-member runs.")] = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Precision, recall and F1 per typology (accounts and transactions) and the coalition's lift."""
+        from moneytrail.detect.evaluate import evaluate
+        from moneytrail.detect.rulespec import load_rules
+        from moneytrail.tokens import load_key
+
+        if not labels.is_dir():
+            raise UserError(f"labels folder not found: {labels}")
+        config = resolve(home, engine)
+        with _open(home, engine) as warehouse:
+            report = evaluate(warehouse, labels, load_key(config.key_file), load_rules(rules), lift=not no_lift)
+        if as_json:
+            emit_json(report)
+            return
+        for level in ("account", "transaction"):
+            table(
+                f"{level} level",
+                ["typology", "precision", "recall", "f1", "support"],
+                [[t, m["precision"], m["recall"], m["f1"], m["support"]] for t, m in report[level].items()],
+            )
+        if "lift" in report:
+            err_console.print(
+                f"lift: single-member F1 {report['lift']['single_member_f1']} -> "
+                f"coalition F1 {report['lift']['coalition_f1']}"
+            )
+
+    @app.command("evaluate-amlsim")
+    def evaluate_amlsim_command(
+        folder: Annotated[Path, typer.Argument(help="AMLSim sample folder (nodes.csv, transactions.csv).")],
+        baseline: Annotated[bool, typer.Option("--baseline", help="Degree and amount features only.")] = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Account-level precision, recall, F1 and PR-AUC (seeds 0-4, stratified 50/50 split)."""
+        from moneytrail.detect.amlsim import evaluate_amlsim
+
+        with progress(not as_json) as bar:
+            task = bar.add_task("seeds", total=5)
+            report = evaluate_amlsim(folder, baseline=baseline, on_seed=lambda _s: bar.advance(task))
+        if as_json:
+            emit_json(report)
+            return
+        table(
+            report["detector"],
+            ["metric", "mean", "std"],
+            [[k, report[k]["mean"], report[k]["std"]] for k in ("precision", "recall", "f1", "pr_auc")],
+        )

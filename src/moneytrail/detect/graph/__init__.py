@@ -1,0 +1,1 @@
+"""Graph pattern features (the families of IBM's Graph Feature Preprocessor) over the transaction graph."""

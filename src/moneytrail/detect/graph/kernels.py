@@ -1,0 +1,174 @@
+"""Compiled kernels for the patterns SQL does badly: bounded temporal cycles and scatter-gather.
+
+Edges are dense integer node ids with times; the arrays are sorted by (src, t) so each node's
+out-edges form one slice (CSR). Every search is bounded (`budget`) so a hub cannot stall a run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+def csr(src: IntArray, dst: IntArray, t: FloatArray, n_nodes: int) -> tuple[IntArray, IntArray, FloatArray]:
+    """Sort edges by (src, t) and return (offsets, dst, t) in that order."""
+    order = np.lexsort((t, src))
+    offsets = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.add.at(offsets, src + 1, 1)
+    return np.cumsum(offsets), dst[order].astype(np.int64), t[order].astype(np.float64)
+
+
+@njit(cache=True)
+def _first_at_or_after(times: FloatArray, lo: int, hi: int, value: float) -> int:
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if times[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def temporal_cycles(
+    offsets: IntArray,
+    dst: IntArray,
+    t: FloatArray,
+    max_len: int,
+    delta: float,
+    start_lo: float,
+    start_hi: float,
+    budget: int,
+) -> IntArray:
+    """Per node: how many temporal cycles (length 2..max_len, within delta of the first edge) pass through it.
+
+    Along a cycle each edge comes strictly after the previous one in (time, edge index) order,
+    so every cycle is found exactly once, from its first edge; only cycles whose first edge
+    starts in [start_lo, start_hi) are counted (the time bucket this call owns).
+    """
+    n_nodes = offsets.shape[0] - 1
+    counts = np.zeros(n_nodes, dtype=np.int64)
+    path = np.empty(max_len + 1, dtype=np.int64)
+    cursor = np.empty(max_len + 1, dtype=np.int64)
+    last_edge = np.empty(max_len + 1, dtype=np.int64)
+    for u in range(n_nodes):
+        for e0 in range(offsets[u], offsets[u + 1]):
+            t0 = t[e0]
+            if t0 < start_lo or t0 >= start_hi:
+                continue
+            v = dst[e0]
+            if v == u:
+                continue
+            path[0] = u
+            path[1] = v
+            last_edge[1] = e0
+            depth = 1
+            cursor[1] = _first_at_or_after(t, offsets[v], offsets[v + 1], t0)
+            steps = 0
+            while depth >= 1 and steps < budget:
+                node = path[depth]
+                e = cursor[depth]
+                if e >= offsets[node + 1]:
+                    depth -= 1
+                    continue
+                cursor[depth] = e + 1
+                steps += 1
+                te = t[e]
+                if te > t0 + delta:
+                    depth -= 1  # out-edges are time-sorted: nothing later fits either
+                    continue
+                prev = last_edge[depth]
+                if te < t[prev] or (te == t[prev] and e <= prev):
+                    continue
+                w = dst[e]
+                if w == u:
+                    for i in range(depth + 1):
+                        counts[path[i]] += 1
+                    continue
+                if depth >= max_len - 1:
+                    continue
+                seen = False
+                for i in range(depth + 1):
+                    if path[i] == w:
+                        seen = True
+                        break
+                if seen:
+                    continue
+                depth += 1
+                path[depth] = w
+                last_edge[depth] = e
+                cursor[depth] = _first_at_or_after(t, offsets[w], offsets[w + 1], te)
+    return counts
+
+
+@njit(cache=True)
+def two_hop_paths(
+    offsets: IntArray,
+    dst: IntArray,
+    t: FloatArray,
+    delta: float,
+    start_lo: float,
+    start_hi: float,
+    cap: int,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """(source, middle, target) of every path u->m->v with the second edge within delta after the first.
+
+    At most `cap` continuations are followed per first edge, so hubs stay bounded. Only first
+    edges that start in [start_lo, start_hi) are expanded.
+    """
+    n_nodes = offsets.shape[0] - 1
+    size = 1024
+    out_u = np.empty(size, dtype=np.int64)
+    out_m = np.empty(size, dtype=np.int64)
+    out_v = np.empty(size, dtype=np.int64)
+    n = 0
+    for u in range(n_nodes):
+        for e1 in range(offsets[u], offsets[u + 1]):
+            t1 = t[e1]
+            if t1 < start_lo or t1 >= start_hi:
+                continue
+            m = dst[e1]
+            if m == u:
+                continue
+            taken = 0
+            e2 = _first_at_or_after(t, offsets[m], offsets[m + 1], t1)
+            while e2 < offsets[m + 1] and t[e2] <= t1 + delta and taken < cap:
+                v = dst[e2]
+                e2 += 1
+                if v in (u, m):
+                    continue
+                if n == size:
+                    size *= 2
+                    out_u = np.concatenate((out_u, np.empty(size - n, dtype=np.int64)))
+                    out_m = np.concatenate((out_m, np.empty(size - n, dtype=np.int64)))
+                    out_v = np.concatenate((out_v, np.empty(size - n, dtype=np.int64)))
+                out_u[n] = u
+                out_m[n] = m
+                out_v[n] = v
+                n += 1
+                taken += 1
+    return out_u[:n], out_m[:n], out_v[:n]
+
+
+def scatter_gather(
+    u: IntArray, m: IntArray, v: IntArray, n_nodes: int, min_middles: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Per node: times it is the source, a middle, or the target of a scatter-gather (>= min_middles middles)."""
+    as_source = np.zeros(n_nodes, dtype=np.int64)
+    as_middle = np.zeros(n_nodes, dtype=np.int64)
+    as_target = np.zeros(n_nodes, dtype=np.int64)
+    if u.size == 0:
+        return as_source, as_middle, as_target
+    triples = np.unique(np.stack([u, v, m], axis=1), axis=0)
+    pair_key = triples[:, 0] * n_nodes + triples[:, 1]
+    keys, inverse, middles = np.unique(pair_key, return_inverse=True, return_counts=True)
+    good = middles >= min_middles
+    sources, targets = keys[good] // n_nodes, keys[good] % n_nodes
+    np.add.at(as_source, sources, 1)
+    np.add.at(as_target, targets, 1)
+    np.add.at(as_middle, triples[good[inverse], 2], 1)
+    return as_source, as_middle, as_target

@@ -1,0 +1,1 @@
+"""The learned score: LightGBM over rule hits and graph features."""

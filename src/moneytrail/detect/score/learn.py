@@ -1,0 +1,106 @@
+"""LightGBM training, threshold choice and metrics shared by `score`, `evaluate` and `evaluate-amlsim`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+from sklearn.metrics import average_precision_score, precision_recall_curve, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold
+
+Matrix = npt.NDArray[np.float64]
+Labels = npt.NDArray[np.int64]
+
+# Fixed hyper-parameters: chosen once, not tuned per dataset (the AMLSim protocol forbids it).
+LGBM_PARAMS: dict[str, Any] = {
+    "n_estimators": 300,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_child_samples": 20,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "verbose": -1,
+    "n_jobs": 1,  # OpenMP threads spin badly on a shared 2-core machine
+}
+
+
+@dataclass(frozen=True)
+class Metrics:
+    precision: float
+    recall: float
+    f1: float
+    pr_auc: float
+    threshold: float
+    support: int
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+            "pr_auc": self.pr_auc,
+            "threshold": self.threshold,
+            "support": self.support,
+        }
+
+
+def matrix(features: pa.Table, columns: list[str], keys: list[str], key_column: str = "node") -> Matrix:
+    """Rows of `features` in the order of `keys` (NaN where a key has no row), as a float matrix."""
+    index = {k: i for i, k in enumerate(features.column(key_column).to_pylist())}
+    values = (
+        np.column_stack(
+            [np.asarray(features.column(c).to_numpy(zero_copy_only=False), dtype=np.float64) for c in columns]
+        )
+        if columns
+        else np.empty((features.num_rows, 0))
+    )
+    out = np.full((len(keys), len(columns)), np.nan)
+    rows = np.array([index.get(k, -1) for k in keys], dtype=np.int64)
+    present = rows >= 0
+    out[present] = values[rows[present]]
+    return out
+
+
+def predict(model: lgb.LGBMClassifier, x: Matrix) -> npt.NDArray[np.float64]:
+    """Probability of the positive class."""
+    return np.asarray(model.predict_proba(x), dtype=np.float64)[:, 1]
+
+
+def fit(x: Matrix, y: Labels, seed: int) -> lgb.LGBMClassifier:
+    model = lgb.LGBMClassifier(random_state=seed, **LGBM_PARAMS)
+    model.fit(x, y)
+    return model
+
+
+def best_threshold(y: Labels, scores: npt.NDArray[np.float64]) -> float:
+    """The score threshold that maximises F1 on these labels."""
+    if y.sum() == 0:
+        return 1.0
+    precision, recall, thresholds = precision_recall_curve(y, scores)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    return float(thresholds[int(np.nanargmax(f1[:-1]))])
+
+
+def threshold_on_training(x: Matrix, y: Labels, seed: int, folds: int = 3) -> float:
+    """Choose the threshold on out-of-fold scores of the training data only (never the test half)."""
+    folds = max(2, min(folds, int(y.sum()), int((1 - y).sum())))
+    out_of_fold = np.zeros(len(y))
+    for train, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
+        out_of_fold[held] = predict(fit(x[train], y[train], seed), x[held])
+    return best_threshold(y, out_of_fold)
+
+
+def metrics(y: Labels, scores: npt.NDArray[np.float64], threshold: float) -> Metrics:
+    predicted = scores >= threshold
+    precision, recall, f1, _ = precision_recall_fscore_support(y, predicted, average="binary", zero_division=0)
+    pr_auc = float(average_precision_score(y, scores)) if y.sum() else 0.0
+    return Metrics(float(precision), float(recall), float(f1), pr_auc, float(threshold), int(y.sum()))
+
+
+def mean_std(values: list[float]) -> dict[str, float]:
+    return {"mean": round(float(np.mean(values)), 4), "std": round(float(np.std(values)), 4)}
