@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from moneytrail.ingest.base import Batch, ReadContext, Reader, refuse, rejected
@@ -145,48 +146,72 @@ def read_csv_mapped(path: Path, context: ReadContext) -> Iterator[Batch]:
     member = context.member_id
     stager = Stager()
     columns = ", ".join(_literal(c) + ": 'VARCHAR'" for c in header)
-    source = (
-        f"read_csv({_literal(path)}, header=true, delim=',', quote='\"', escape='\"', "
-        "store_rejects=true, rejects_table='_rejects', rejects_scan='_rejects_scan', auto_detect=false, "
-        f"columns={{{columns}}}, null_padding=false, strict_mode=false)"
+    options = (
+        f"header=true, delim=',', quote='\"', escape='\"', auto_detect=false, columns={{{columns}}}, "
+        "null_padding=false, strict_mode=false"
     )
+    # the first scan keeps malformed lines in a reject table; later scans of the file skip them
+    first_scan = f"read_csv({_literal(path)}, {options}, store_rejects=true, rejects_table='_rejects')"
+    later_scan = f"read_csv({_literal(path)}, {options}, ignore_errors=true)"
+    raw = [f"__raw_{i}" for i in range(len(header))]  # the line as read, for quarantine
+    originals = ", ".join(f"{_quote(c)} AS {r}" for c, r in zip(header, raw, strict=True))
     try:
         stream = stager.con.cursor()
-        try:
-            stream.execute(f"CREATE TEMP TABLE _rows AS SELECT row_number() OVER () AS _record, * FROM {source}")
-        except duckdb.Error as error:  # the parser gave up on the whole file
-            raise refuse(path, f"not parseable as CSV: {str(error).splitlines()[0]}") from error
         for spec in mapping["tables"].values():  # every expression must bind before anything is yielded
             fields = {k: _expression(v, member) for k, v in spec["fields"].items()}
-            where = f"WHERE {spec['where']}" if spec.get("where") else ""
             try:
-                stream.execute(f"SELECT {', '.join(fields.values())} FROM _rows {where} LIMIT 0")
+                stream.execute(
+                    f"SELECT {', '.join(fields.values())}, ({spec.get('where') or 'true'}) FROM {later_scan} LIMIT 0"
+                )
             except duckdb.Error as error:
                 raise refuse(path, f"not a {name} file: {str(error).splitlines()[0]}") from error
-        counted = False
-        for name_in_mapping, spec in mapping["tables"].items():
+        for position, (name_in_mapping, spec) in enumerate(mapping["tables"].items()):
+            counted = position == 0  # the first table counts the file's records
             table = str(spec.get("table", name_in_mapping))
-            schema = STAGED[table]
             fields = {k: _expression(v, member) for k, v in spec["fields"].items()}
-            fields.setdefault("source_row", "'record ' || _record")
-            where = f"WHERE {spec['where']}" if spec.get("where") else ""
             select = ", ".join(f"{sql} AS {_quote(field)}" for field, sql in fields.items())
-            raw = [f"__raw_{i}" for i in range(len(header))]  # the line as read, for quarantine
-            originals = ", ".join(f"{_quote(c)} AS {r}" for c, r in zip(header, raw, strict=True))
-            reader = stream.sql(f"SELECT {select}, {originals} FROM _rows {where}").to_arrow_reader(context.batch_rows)
-            for record_batch in reader:
-                rows = pa.Table.from_batches([record_batch])
-                good, bad = stager.stage(rows, schema, raw)
-                yield Batch(table, good, 0 if counted else rows.num_rows, bad)
-            if not counted:
-                counted = True
-                yield from _leftovers(stream, spec.get("where"), path)
+            keep = f"coalesce(({spec.get('where') or 'true'}), false) AS __keep"
+            query = f"SELECT {select}, {originals}, {keep} FROM {first_scan if counted else later_scan}"
+            yield from _scan(stream, query, stager, STAGED[table], table, raw, counted, context.batch_rows, path)
+            if counted:
+                yield from _leftovers(stream)
     finally:
         stager.close()
 
 
-def _leftovers(con: Any, where: str | None, path: Path) -> Iterator[Batch]:
-    """Malformed lines (DuckDB's reject table) and rows the first table's filter leaves out."""
+def _scan(
+    con: Any,
+    query: str,
+    stager: Stager,
+    schema: pa.Schema,
+    table: str,
+    raw: list[str],
+    counted: bool,
+    batch_rows: int,
+    path: Path,
+) -> Iterator[Batch]:
+    """Stream a mapped query in batches: record numbers in order, filtered rows reported."""
+    seen = 0
+    try:
+        for record_batch in con.sql(query).to_arrow_reader(batch_rows):
+            rows = pa.Table.from_batches([record_batch])
+            numbers = pa.array(range(seen + 1, seen + rows.num_rows + 1), pa.int64()).cast(pa.string())
+            seen += rows.num_rows
+            rows = rows.append_column("source_row", pc.binary_join_element_wise("record ", numbers, ""))
+            keep = rows.column("__keep")
+            good, bad = stager.stage(rows.filter(keep), schema, raw)
+            dropped = rows.filter(pc.invert(keep)).column("source_row").to_pylist() if counted else []
+            left_out = rejected([(str(r), "", "row kind this mapping does not load", "") for r in dropped])
+            yield Batch(table, good, rows.num_rows if counted else 0, pa.concat_tables([bad, left_out]))
+    except duckdb.Error as error:  # the parser gave up part way: what was read stays, the rest is one record
+        if not counted:
+            return
+        reason = f"CSV unreadable from here on: {str(error).splitlines()[0]}"
+        yield Batch(table, schema.empty_table(), 1, rejected([(f"after record {seen}", "", reason, path.name)]))
+
+
+def _leftovers(con: Any) -> Iterator[Batch]:
+    """Malformed lines, from DuckDB's reject table: each one a quarantined record."""
     bad: list[tuple[str, str, str, str]] = []
     for line, column, error, text in con.execute(
         # DuckDB may report one line several times (once per missing column): one record each
@@ -194,8 +219,5 @@ def _leftovers(con: Any, where: str | None, path: Path) -> Iterator[Batch]:
         "any_value(csv_line) FROM _rejects GROUP BY line ORDER BY line"
     ).fetchall():
         bad.append((f"line {line}", str(column), f"malformed CSV line: {error}", str(text or "")))
-    if where:
-        for (record,) in con.execute(f"SELECT _record FROM _rows WHERE NOT coalesce(({where}), false)").fetchall():
-            bad.append((f"record {record}", "", "row kind this mapping does not load", ""))
     if bad:
         yield Batch("transactions", STAGED_TRANSACTIONS.empty_table(), len(bad), rejected(bad))

@@ -382,7 +382,7 @@ def read_iso20022(path: Path, context: ReadContext) -> Iterator[Batch]:
                 else:
                     continue
                 _release(element)
-                if len(pending) >= context.batch_rows:
+                if len(pending) >= min(context.batch_rows, 50_000):  # bounded memory per batch
                     records += len(pending)
                     yield _batch(stager, pending)
                     pending = []
