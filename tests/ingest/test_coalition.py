@@ -121,6 +121,23 @@ def test_tokens_match_across_members(duck_loader: Loader, key: CoalitionKey) -> 
         .as_py()
     )
     assert same == 2
+    # the internet company's report of a commercial abuse site is a shared indicator
+    hot = engine.query("SELECT kind, value, typology, source FROM hotlist ORDER BY kind").to_pylist()
+    assert hot == [
+        {
+            "kind": "descriptor",
+            "value": "BRIGHTPIXEL*SOFTWARE",
+            "typology": "merchant_laundering",
+            "source": "internet_co",
+        },
+        {"kind": "mid", "value": "MID000000999", "typology": "merchant_laundering", "source": "internet_co"},
+        {
+            "kind": "url",
+            "value": "https://bp-gallery.example/vip",
+            "typology": "merchant_laundering",
+            "source": "internet_co",
+        },
+    ]
     # the vault maps a member's tokens back to its own raw values
     vault = engine.query(f"SELECT raw FROM vault_bank_gb WHERE token = '{iban}'").column(0).to_pylist()
     assert vault == ["GB82WEST12345698765432"]
