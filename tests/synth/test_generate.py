@@ -157,3 +157,18 @@ def test_refuses_a_folder_in_use_and_tiny_runs(tmp_path: Path) -> None:
         generate(tmp_path / "x", 5000, seed=1)
     with pytest.raises(UserError):
         generate(tmp_path / "y", 10, seed=1)
+
+
+def test_cli_prints_counts_per_member_format_and_typology(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from moneytrail.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["synth", "--out", str(tmp_path / "cli"), "--transactions", "3000", "--seed", "2", "--json"])
+    assert done.value.code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["transactions"] == sum(report["by_member"].values()) == sum(report["by_format"].values())
+    assert set(report["by_format"]) == {"iso20022", "csv", "cards", "exchange", "bitcoin-etl"}
+    assert {"lsac", "sextortion", "csam_crypto", "merchant_laundering", "trafficking"} <= set(report["by_typology"])
+    with pytest.raises(SystemExit) as again:
+        main(["synth", "--out", str(tmp_path / "cli"), "--transactions", "3000", "--seed", "2", "--json"])
+    assert again.value.code == 2  # the folder is in use: one line, exit 2

@@ -52,13 +52,14 @@ class Context:
     size: float = 1.0  # schemes draw counts from the low end of their ranges when the budget is small
     _counters: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     _scheme_numbers: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _cumulative: dict[int, tuple[Any, list[str], np.ndarray]] = field(default_factory=dict)
 
     # -- ids and labels -------------------------------------------------------------------
     def next_id(self, member: str, kind: str) -> str:
         key = (member, kind)
         counter = self._counters[key]
         self._counters[key] = counter + 1
-        return native_ids(ID_PREFIX[key], np.asarray([self.id_base + counter]))[0]
+        return f"{ID_PREFIX[key]}{((self.id_base + counter) * _SCRAMBLE_A + _SCRAMBLE_B) % _MOD:012d}"
 
     def next_ids(self, member: str, kind: str, n: int) -> list[str]:
         key = (member, kind)
@@ -78,7 +79,9 @@ class Context:
 
     def add(self, member: str, kind: str, **values: Any) -> str:
         """Add one scheme row; returns its native id."""
-        rows = self.rows.setdefault((member, kind), Rows(kind))
+        rows = self.rows.get((member, kind))
+        if rows is None:
+            rows = self.rows[(member, kind)] = Rows(kind)
         ref = self.next_id(member, kind)
         if values.get("_typ"):
             self.typology_rows[str(values["_typ"])] += 1
@@ -132,6 +135,11 @@ class Context:
         return self.chain.pay(ts, senders, outputs, typ=typ, sch=sch, **kw)
 
     def choice(self, table: dict[str, float]) -> str:
-        keys = list(table)
-        p = np.asarray([table[k] for k in keys], dtype=np.float64)
-        return str(keys[int(self.rng.choice(len(keys), p=p / p.sum()))])
+        """A key drawn with the table's weights (cumulative weights cached per table)."""
+        cached = self._cumulative.get(id(table))
+        if cached is None or cached[0] is not table:
+            keys = list(table)
+            weights = np.cumsum(np.asarray([float(table[k]) for k in keys], dtype=np.float64))
+            cached = self._cumulative[id(table)] = (table, keys, weights / weights[-1])
+        _, keys, cumulative = cached
+        return str(keys[min(int(np.searchsorted(cumulative, self.rng.random(), side="right")), len(keys) - 1)])

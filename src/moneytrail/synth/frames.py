@@ -93,11 +93,11 @@ class Rows:
         self.data: dict[str, list[Any]] = {name: [] for name in self.names}
 
     def add(self, **values: Any) -> None:
-        unknown = set(values) - set(self.names)
-        if unknown:
-            raise KeyError(f"{self.kind}: unknown columns {sorted(unknown)}")
-        for name in self.names:
-            self.data[name].append(values.get(name))
+        if not values.keys() <= self.data.keys():
+            raise KeyError(f"{self.kind}: unknown columns {sorted(set(values) - set(self.names))}")
+        get = values.get
+        for name, column in self.data.items():
+            column.append(get(name))
 
     def __len__(self) -> int:
         return len(self.data["_ts"])

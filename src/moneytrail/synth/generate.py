@@ -154,6 +154,7 @@ def generate(out: Path, transactions: int, seed: int, config: Path | None = None
                        chain=Chain(np.random.default_rng([seed, 1000 + p]), world.start, seed),
                        id_base=(p + 1) * NAMESPACE)
         pctx.hot_wallets = ctx.hot_wallets
+        pctx.chain.h160 = scheme_chain.h160  # one address book, so scripts need no decoding
         per = ordinary.Period(ctx=pctx, number=p + 1, first_day=first, last_day=last, cards=cards,
                               subscriptions=subscriptions, friends=friends, p2p_users=p2p_users)
         tables = _ordinary(per, target)

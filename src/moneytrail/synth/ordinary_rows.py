@@ -9,22 +9,46 @@ rows, so plain Python stays fast enough.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from moneytrail.synth import actions, clock
 from moneytrail.synth.ordinary import Period
 
+FUNDING = {"bank_transfer": 0.6, "debit_card": 0.3, "credit_card": 0.07, "prepaid_card": 0.03}
 PURPOSE = {"parent": "family_support", "sibling": "family_support", "child": "education", "relative": "family_support",
            "spouse": "family_support", "other": "gift"}
 
 
+_CUMULATIVE: dict[tuple[int, str, int, int], np.ndarray] = {}
+
+
+def _draw(per: Period, key: str, weights: Callable[[], np.ndarray]) -> int:
+    """One index drawn with the weights (cumulative weights cached per period and profile)."""
+    cache_key = (id(per), key, per.first_day, per.last_day)
+    cumulative = _CUMULATIVE.get(cache_key)
+    if cumulative is None:
+        if len(_CUMULATIVE) > 64:
+            _CUMULATIVE.clear()
+        w = weights()
+        cumulative = _CUMULATIVE[cache_key] = np.cumsum(w) / w.sum()
+    return min(int(np.searchsorted(cumulative, per.ctx.rng.random(), side="right")), len(cumulative) - 1)
+
+
 def _hour(per: Period, profile: str) -> float:
-    return float(per.ctx.rng.choice(24, p=per.ctx.world.hours(profile)) + per.ctx.rng.random())
+    return _draw(per, profile, lambda: per.ctx.world.hours(profile)) + float(per.ctx.rng.random())
 
 
 def _day(per: Period) -> int:
-    return int(clock.sample_days(per.ctx.rng, per.ctx.world, 1, per.first_day, per.last_day)[0])
+    world = per.ctx.world
+    days = np.arange(per.first_day, per.last_day)
+    return per.first_day + _draw(per, "days", lambda: world.weekdays[clock.weekday_of(world, days)])
+
+
+def _one(rng: np.random.Generator, items: Sequence[Any] | np.ndarray) -> Any:
+    return items[int(rng.integers(0, len(items)))]
 
 
 def remittances(per: Period, n: int) -> None:
@@ -44,12 +68,12 @@ def remittances(per: Period, n: int) -> None:
         ccy = actions.person_ccy(ctx, i)
         if i in family and rng.random() < 0.92:
             r, how = family[i][int(rng.integers(0, len(family[i])))]
-            purpose = PURPOSE[how] if rng.random() < 0.8 else str(rng.choice(["education", "medical", "gift"]))
+            purpose = PURPOSE[how] if rng.random() < 0.8 else str(_one(rng, ["education", "medical", "gift"]))
         else:
             # Friends, partners, sponsored students: no shared surname, small amounts (look-alikes).
-            r = int(rng.choice(wallets))
-            how = str(rng.choice(["friend", "partner", "other"]))
-            purpose = str(rng.choice(["gift", "family_support", "education", "other"]))
+            r = int(_one(rng, wallets))
+            how = str(_one(rng, ["friend", "partner", "other"]))
+            purpose = str(_one(rng, ["gift", "family_support", "education", "other"]))
         country = str(pop["country"][r])
         method = ctx.choice(payout)
         if method == "wallet" and pop["wallet"][r] is None:
@@ -85,15 +109,15 @@ def exchange_sessions(per: Period, n: int) -> None:
     rng, pop = ctx.rng, ctx.pop
     customers = pop.holders("exch_id")
     weight = pop["activity"][customers] ** 1.5
-    weight /= weight.sum()
+    cumulative = np.cumsum(weight) / weight.sum()
     while len(ctx.rows.get(("exchange", "ledger")) or ()) < n:
-        i = int(customers[int(rng.choice(len(customers), p=weight))])
+        k = min(int(np.searchsorted(cumulative, rng.random(), side="right")), len(customers) - 1)
+        i = int(customers[k])
         ts = ctx.clamp(ctx.local_ts(_day(per), _hour(per, "evening"), int(pop["tz"][i])))
         usd = float(np.exp(np.log(250) + 1.1 * rng.standard_normal()))
         kind = rng.random()
         if kind < 0.45:
-            method = str(rng.choice(["bank_transfer", "debit_card", "credit_card", "prepaid_card"],
-                                    p=[0.6, 0.3, 0.07, 0.03]))
+            method = ctx.choice(FUNDING)
             actions.exchange_fiat_in(ctx, i, ts, usd, method, None, None)
             sats = actions.exchange_buy(ctx, i, ctx.clamp(ts + ctx.uniform([60, 7200])), usd * 0.99, None, None)
             if rng.random() < 0.3:
@@ -136,18 +160,18 @@ def wires(per: Period, n: int) -> None:
             i, r = int(fam_s[k]), int(fam_r[k])
             usd = float(np.exp(np.log(450) + 0.7 * rng.standard_normal()))
             name, country, account = pop.full_name(r), str(pop["country"][r]), str(pop["ext_account"][r])
-            reference = str(rng.choice(["family support", "school fees", "for mama", "medical", "allowance", "",
+            reference = str(_one(rng, ["family support", "school fees", "for mama", "medical", "allowance", "",
                                         "birthday gift", "house repairs"])) or None
             purpose = None
             _ = fam_how
         else:
-            i = int(rng.choice(banked))
+            i = int(_one(rng, banked))
             usd = float(np.exp(np.log(3000) + 1.2 * rng.standard_normal()))
-            country = str(rng.choice(["DE", "FR", "NL", "CN", "IE", "ES"]))
-            name = f"{rng.choice(ctx.world.names['merchant_words'])} {rng.choice(['GmbH', 'SARL', 'BV', 'Ltd'])}"
+            country = str(_one(rng, ["DE", "FR", "NL", "CN", "IE", "ES"]))
+            name = f"{_one(rng, ctx.world.names['merchant_words'])} {_one(rng, ['GmbH', 'SARL', 'BV', 'Ltd'])}"
             account = f"{int(rng.integers(10**11, 10**12 - 1))}"
             reference = f"INV {int(rng.integers(1000, 99999))}"
-            purpose = str(rng.choice(["GDDS", "SUPP", "SCVE"]))
+            purpose = str(_one(rng, ["GDDS", "SUPP", "SCVE"]))
         ts = ctx.clamp(ctx.local_ts(_day(per), _hour(per, "business"), int(pop["tz"][i])))
         amount = ctx.convert(usd, "USD", actions.person_ccy(ctx, i))
         actions.wire(ctx, i, ts, round(amount, 2), name, country, account, "BKCHXXXX", purpose, reference, None, None)
@@ -160,8 +184,10 @@ def chain_background(per: Period, n: int) -> None:
     pool = ctx.chain.addresses(max(200, n // 3))
     weights = 1.0 / (np.arange(len(pool)) + 1) ** 0.8
     weights /= weights.sum()
-    for _ in range(n):
-        a, b = rng.choice(len(pool), size=2, replace=False, p=weights)
+    senders = rng.choice(len(pool), size=n, p=weights)
+    receivers = rng.choice(len(pool), size=n, p=weights)
+    receivers = np.where(receivers == senders, (receivers + 1) % len(pool), receivers)
+    for a, b in zip(senders.tolist(), receivers.tolist(), strict=True):
         ts = int(ctx.world.start + _day(per) * 86400 + rng.integers(0, 86400))
         sats = int(np.exp(np.log(2_000_000) + 1.6 * rng.standard_normal())) + 1000
         outputs = [(pool[int(b)], sats)]

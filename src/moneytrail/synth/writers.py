@@ -105,7 +105,8 @@ def write_camt(table: pa.Table, path: Path, member: str, bic: str, period: int, 
 
 
 def _balance(code: str, value: int, ccy: str, date: str) -> str:
-    amount = format_amount(np.asarray([abs(value)]), 2).to_pylist()[0]
+    whole, cents = divmod(abs(value), 100)
+    amount = f"{whole}.{cents:02d}"
     ind = "CRDT" if value >= 0 else "DBIT"
     return (f"<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"{ccy}\">{amount}</Amt>"
             f"<CdtDbtInd>{ind}</CdtDbtInd><Dt><Dt>{date}</Dt></Dt></Bal>")
