@@ -98,7 +98,7 @@ def run(
     with index.lock:
         edges, attributed, hop, nodes = kernel.run_trace(
             seed_array, hops, ATTRIBUTIONS[attribution], reverse, lo, hi, float(min_amount), float(dust),
-            stop_mask, head, index.ts, index.value, o_ptr, o_eids, index.in_pos, index.in_cum,
+            stop_mask, index.relay, head, index.ts, index.value, o_ptr, o_eids, index.in_pos, index.in_cum,
             index.out_balance, index.out_start, w["taint"], w["taint_in"], w["share"], w["dropped"],
             w["out_cur"], w["depth"], w["sched"], w["lot_head"], w["lot_tail"], w["lot_next"], w["lot_value"],
         )  # fmt: skip

@@ -123,7 +123,7 @@ class Exposure:
     """How much of a cluster's money came from (incoming) or went to (outgoing) hotlisted addresses."""
 
     addresses: list[str]
-    hops: int  # on-chain transactions counted (each is two graph edges: address -> tx -> address)
+    hops: int  # payments counted (an on-chain transaction, address -> tx -> address, is one)
     direct_in: float = 0.0  # value received straight from hotlisted addresses (one transaction)
     direct_out: float = 0.0
     indirect_in: float = 0.0  # value traced back to hotlisted addresses within `hops` (haircut)
@@ -164,7 +164,7 @@ def exposure(index: TraceIndex, addresses: list[str], hotlisted: set[str], hops:
     reached: set[str] = set()
     for direction in ("backward", "forward"):
         for limit, attr in ((1, "direct"), (hops, "indirect")):
-            raw = run(index, seeds, 2 * limit, direction, "haircut", stop=stop)
+            raw = run(index, seeds, limit, direction, "haircut", stop=stop)
             ends = index.src[raw.edges] if direction == "backward" else index.dst[raw.edges]
             hit = stop[ends]
             value = float(raw.attributed[hit].sum())

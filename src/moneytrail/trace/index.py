@@ -23,7 +23,7 @@ from moneytrail.errors import UserError
 from moneytrail.trace import kernel
 from moneytrail.warehouse.engine import Engine
 
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 
 # Both sides of a cross-member payment are often reported (the sender's bank and the
 # receiver's e-wallet): the same (payer, payee, value, day) seen by two members is one
@@ -77,6 +77,7 @@ class TraceIndex:
     value: np.ndarray  # float64: amount_usd where known, else amount
     txn_id: pa.Array  # warehouse txn_id of the representative copy, in the order the edges were read
     txn_row: np.ndarray  # int32: edge e's txn_id is txn_id[txn_row[e]] (a gather at build time costs seconds)
+    relay: np.ndarray  # bool per node: an on-chain transaction node (`btctx:HASH`), which costs no hop
     out_ptr: np.ndarray  # int64, n+1: out-edges of v are out_ptr[v]:out_ptr[v+1]
     in_ptr: np.ndarray  # int64, n+1: in-edges of v are in_eids[in_ptr[v]:in_ptr[v+1]]
     in_eids: np.ndarray  # int32 edge ids sorted by (dst, ts)
@@ -116,13 +117,16 @@ class TraceIndex:
         ).combine_chunks()
         encoded = pc.dictionary_encode(both)
         codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int32)
-        m = edges.num_rows
-        src, dst = codes[:m], codes[m:]
+        src, dst = codes[: edges.num_rows], codes[edges.num_rows :]
+        # A movement from an account to itself (an exchange's fiat-to-crypto conversion) moves nothing.
+        kept = np.flatnonzero(src != dst).astype(np.int32)
+        src, dst = src[kept], dst[kept]
+        m = len(kept)
         ts_column = edges.column("ts")
         if pa.types.is_timestamp(ts_column.type):
             ts_column = ts_column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
-        ts = np.asarray(ts_column.to_numpy(), dtype=np.int64)
-        value = np.asarray(edges.column("value").to_numpy(zero_copy_only=False), dtype=np.float64)
+        ts = np.asarray(ts_column.to_numpy(), dtype=np.int64)[kept]
+        value = np.asarray(edges.column("value").to_numpy(zero_copy_only=False), dtype=np.float64)[kept]
         value = np.nan_to_num(value, nan=0.0)
         n = len(encoded.dictionary)
         out_ptr = np.zeros(n + 1, dtype=np.int64)
@@ -147,7 +151,8 @@ class TraceIndex:
             ts=ts,
             value=value,
             txn_id=edges.column("txn_id").combine_chunks(),
-            txn_row=order,
+            txn_row=kept[order],
+            relay=_transaction_nodes(encoded.dictionary),
             out_ptr=out_ptr,
             in_ptr=in_ptr,
             in_eids=in_eids,
@@ -214,6 +219,7 @@ class TraceIndex:
             value=arrays["value"],
             txn_id=tables["txn_ids"].column("txn_id").combine_chunks(),
             txn_row=arrays["txn_row"],
+            relay=_transaction_nodes(tables["nodes"].column("node").combine_chunks()),
             out_ptr=arrays["out_ptr"],
             in_ptr=arrays["in_ptr"],
             in_eids=arrays["in_eids"],
@@ -224,6 +230,11 @@ class TraceIndex:
             out_eids=np.arange(m, dtype=np.int32),
             fingerprint=str(meta.get("fingerprint", "")),
         )
+
+
+def _transaction_nodes(nodes: pa.Array) -> np.ndarray:
+    flags = pc.match_substring_regex(nodes.cast(pa.string()), r"^[a-z0-9]+tx:").fill_null(False)
+    return np.asarray(flags.to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
 def fingerprint(engine: Engine) -> str:

@@ -103,6 +103,7 @@ def run_trace(  # one compiled loop; state lives in arrays the caller owns
     min_amount: float,
     dust: float,
     stop: np.ndarray,
+    relay: np.ndarray,
     head: np.ndarray,
     ts: np.ndarray,
     value: np.ndarray,
@@ -126,7 +127,8 @@ def run_trace(  # one compiled loop; state lives in arrays the caller owns
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Trace from `seeds`; returns (edge ids, attributed values, hop of each edge, touched nodes).
 
-    `head[e]` is where a departure leads (dst forward, src backward); `o_ptr`/`o_eids` list
+    `relay` flags on-chain transaction nodes (they cost no hop). `head[e]` is where a departure
+    leads (dst forward, src backward); `o_ptr`/`o_eids` list
     each node's departures in time order (walked from the end when `reverse`). `in_pos`,
     `in_cum` place each edge in its payee's cumulative arrivals; `out_balance`/`out_start`
     give the payer's balance and FIFO position just before each edge. `lo`/`hi` bound the
@@ -163,8 +165,9 @@ def run_trace(  # one compiled loop; state lives in arrays the caller owns
         n_out = o_ptr[w + 1] - o_ptr[w]
         while True:  # w keeps paying out inline while nothing else is due before it
             seed = depth[w] == 0
-            # A node reached only at the hop limit (or a stop node) keeps what reaches it.
-            sink = not seed and (depth[w] >= hops or (has_stop and stop[w]))
+            # A node reached only at the hop limit (or a stop node) keeps what reaches it; an
+            # on-chain transaction node always passes its inputs on to its outputs.
+            sink = not seed and ((depth[w] >= hops and not relay[w]) or (has_stop and stop[w]))
             while out_cur[w] < n_out:
                 e = _kth(o_ptr, o_eids, w, out_cur[w], reverse)
                 te = _key(ts, e, reverse)
@@ -228,7 +231,9 @@ def run_trace(  # one compiled loop; state lives in arrays the caller owns
                 if x <= dust or a < min_amount:
                     dropped[w] += x
                     continue
-                hop = depth[w] + 1
+                # A hop is a payment: address -> tx -> address is one, so outputs of a
+                # transaction node keep the hop of its inputs.
+                hop = depth[w] + (0 if relay[w] and not seed else 1)
                 rec_edge.append(np.int64(e))
                 rec_attr.append(x)
                 rec_hop.append(np.int64(hop))
@@ -256,7 +261,7 @@ def run_trace(  # one compiled loop; state lives in arrays the caller owns
                     else:
                         lot_head[u] = e
                     lot_tail[u] = e
-                if depth[u] == 0 or depth[u] >= hops or (has_stop and stop[u]):
+                if depth[u] == 0 or (depth[u] >= hops and not relay[u]) or (has_stop and stop[u]):
                     continue  # seeds and sinks keep what reaches them
                 j = _first_at_or_after(o_ptr, o_eids, ts, u, out_cur[u], te, reverse)
                 out_cur[u] = j
