@@ -25,6 +25,7 @@ from moneytrail.ingest.chains import check_address
 KINDS = ("account", "phone", "email", "name", "surname", "address", "device", "customer")
 
 _PHONE_SHAPE = re.compile(r"^\+[0-9 ().\-/]{6,24}$")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 _BLANKS = " \t\r\n\f\v"  # trimmed the same way by the scalar and the column paths
@@ -52,13 +53,19 @@ def normalise_bic(value: str) -> str:
 
 
 def normalise_phone(value: str, region: str | None = None) -> str:
+    """E.164. A number in international form that its country's plan would not allow (a length
+    phonenumbers deems impossible) is still kept as +digits: it is what the member holds, and
+    E.164 itself only asks for at most 15 digits."""
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as error:
         raise IdentifierError(f"invalid phone number: {error}") from error
-    if not phonenumbers.is_possible_number(number):
-        raise IdentifierError("invalid phone number: not a possible number")
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    if phonenumbers.is_possible_number(number):
+        return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    digits = "+" + re.sub(r"\D", "", value)
+    if value.strip(_BLANKS).startswith("+") and _E164.fullmatch(digits):
+        return digits
+    raise IdentifierError("invalid phone number: not a possible number")
 
 
 def normalise_email(value: str) -> str:
