@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pycountry
 import yaml
 
@@ -113,7 +114,6 @@ class Stager:
             return self._stage(view, rows.schema, schema, raw_columns or rows.column_names)
         finally:
             self.con.unregister(view)
-            self.con.execute("DROP TABLE IF EXISTS _stage_checked")
 
     def _stage(
         self, view: str, given: pa.Schema, schema: pa.Schema, raw_columns: list[str]
@@ -165,9 +165,9 @@ class Stager:
             raise ValueError(f"reader did not provide required columns {missing_required}")
         raw = " || ',' || ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), '')" for c in raw_columns)
         bad = f"CASE {' '.join(tests)} END" if tests else "NULL::STRUCT(f VARCHAR, r VARCHAR)"
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _stage_checked AS SELECT {', '.join(values)}, "
-            f"CAST(source_row AS VARCHAR) AS _location, {bad} AS _bad, {raw} AS _raw FROM {view}"
+        checked = (
+            f"SELECT {', '.join(values)}, CAST(source_row AS VARCHAR) AS _location, {bad} AS _bad, "
+            f"{raw} AS _raw FROM {view}"
         )
         present = [t.name for t in schema if t.name in given.names]
         outputs = []
@@ -182,11 +182,21 @@ class Stager:
         join = ""
         if any("fx.usd_per_unit" in o for o in outputs):
             join = "ASOF LEFT JOIN ref_fx fx ON c.currency = fx.currency AND c.ts >= fx.valid_from"
-        good = self.con.sql(
-            f"SELECT {', '.join(outputs)} FROM _stage_checked c {join} WHERE c._bad IS NULL"
+        # one pass: every row with its verdict, split in Arrow
+        result = self.con.sql(
+            f"SELECT {', '.join(outputs)}, c._location, c._bad, c._raw FROM ({checked}) c {join}"
         ).to_arrow_table()
-        rejected = self.con.sql(
-            "SELECT _location AS location, _bad.f AS field, _bad.r AS reason, _raw AS raw "
-            "FROM _stage_checked WHERE _bad IS NOT NULL"
-        ).to_arrow_table()
+        verdict = result.column("_bad")
+        passed = pc.is_null(verdict)
+        good = result.filter(passed).select(schema.names)
+        failed = result.filter(pc.invert(passed))
+        reasons = failed.column("_bad").combine_chunks()
+        rejected = pa.table(
+            {
+                "location": failed.column("_location"),
+                "field": reasons.field("f") if len(reasons) else pa.array([], pa.string()),
+                "reason": reasons.field("r") if len(reasons) else pa.array([], pa.string()),
+                "raw": failed.column("_raw"),
+            }
+        )
         return good.cast(schema), rejected.cast(REJECTED)

@@ -97,6 +97,7 @@ class Loader:
         self.key = key
         self.readers = readers
         self.tokeniser = Tokeniser(key)
+        self._vault: pa.Table | None = None  # the current file's vault rows, distinct
         for name in ("transactions", "accounts", "parties", "merchants", "wallets", "quarantine", "ingest_files"):
             self._ensure(name)
 
@@ -176,6 +177,7 @@ class Loader:
         self._ledger_row(digest, source, member_id, fmt, "started", (0, 0, 0))
         own_tokens = self._own_account_tokens(member_id)
         bad_locations: set[str] = set()
+        self._vault = None
         for batch in _chain(first, batches):
             result.read += batch.records
             self._write_batch(batch, member_id, source, own_tokens, bad_locations)
@@ -183,6 +185,9 @@ class Loader:
                 own_tokens = self._own_account_tokens(member_id)
             if on_batch is not None:
                 on_batch(source, result.read)
+        if self._vault is not None and self._vault.num_rows:
+            self.engine.write_table(vault_table(member_id), _with_source(self._vault, source, VAULT), "append")
+        self._vault = None
         result.quarantined = len(bad_locations)
         result.loaded = result.read - result.quarantined
         self._ledger_row(digest, source, member_id, fmt, "done", (result.read, result.loaded, result.quarantined))
@@ -215,10 +220,13 @@ class Loader:
             bad_locations.update(str(v) for v in dropped.to_pylist())
             rows = rows.filter(pc.invert(pc.is_in(rows.column("source_row"), value_set=dropped.combine_chunks())))
         self._write_quarantine(pa.concat_tables(quarantine), member_id, source)
-        if vault_parts:
-            vault = pa.concat_tables(vault_parts)
-            if vault.num_rows:
-                self.engine.write_table(vault_table(member_id), _with_source(vault, source, VAULT), "append")
+        if vault_parts:  # kept per file, distinct, and written once at its end
+            self._vault = (
+                pa.concat_tables([self._vault, *vault_parts])
+                if self._vault is not None
+                else (pa.concat_tables(vault_parts))
+            )
+            self._vault = self._vault.group_by(["token", "kind", "raw", "normalised", "key_version"]).aggregate([])
         schema = SCHEMAS[batch.table]
         if rows.num_rows:
             self._ensure(batch.table)
