@@ -172,3 +172,14 @@ def test_cli_prints_counts_per_member_format_and_typology(tmp_path: Path, capsys
     with pytest.raises(SystemExit) as again:
         main(["synth", "--out", str(tmp_path / "cli"), "--transactions", "3000", "--seed", "2", "--json"])
     assert again.value.code == 2  # the folder is in use: one line, exit 2
+
+
+def test_config_file_overrides_the_world(tmp_path: Path) -> None:
+    config = tmp_path / "world.yaml"
+    config.write_text("aml:\n  share: 0.02\ntypologies:\n  lsac: {share: 0.004, min_schemes: 2}\n")
+    summary = generate(tmp_path / "more", 6000, seed=4, config=config)
+    assert summary.schemes["lsac"] >= 2
+    aml = sum(v for k, v in summary.by_typology.items() if k.startswith("aml_"))
+    assert aml >= 0.02 * 6000 * 0.9
+    with pytest.raises(UserError):
+        generate(tmp_path / "none", 6000, seed=4, config=tmp_path / "missing.yaml")

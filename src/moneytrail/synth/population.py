@@ -128,8 +128,27 @@ def build_population(rng: np.random.Generator, world: World, n_people: int) -> P
 
     _minors(rng, pop)
     _contacts(rng, world, pop)
+    _households(rng, pop)
     _holdings(rng, world, pop)
     return pop
+
+
+def _households(rng: np.random.Generator, pop: Population) -> None:
+    """Relatives of one emigrant often live together and share a phone or tablet: ordinary family
+    clusters that look like the family-run operations of rule 15."""
+    sender, receiver = pop.relatives["sender"], pop.relatives["receiver"]
+    first: dict[int, int] = {}
+    share_home = rng.random(len(sender)) < 0.6
+    share_device = rng.random(len(sender)) < 0.25
+    for k, (s, r) in enumerate(zip(sender.tolist(), receiver.tolist(), strict=True)):
+        head = first.setdefault(s, r)
+        if head == r:
+            continue
+        if share_home[k]:
+            for col in ("address", "city", "region"):
+                pop[col][r] = pop[col][head]
+        if share_device[k]:
+            pop["device"][r] = pop["device"][head]
 
 
 def _minors(rng: np.random.Generator, pop: Population) -> None:
