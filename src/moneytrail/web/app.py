@@ -128,11 +128,11 @@ def create_app(config: Settings | None = None) -> FastAPI:
     @app.get("/trace", response_class=HTMLResponse)
     def trace_page(
         request: Request, start: str = Query("", alias="from"), hops: int = 4,
-        direction: str = "forward", attribution: str = "haircut",
+        direction: str = "forward", attribution: str = "haircut", share: float = 1.0,
     ) -> HTMLResponse:
         return templates.TemplateResponse(
             request, "trace.html",
-            {"start": start, "hops": hops, "direction": direction, "attribution": attribution,
+            {"start": start, "hops": hops, "direction": direction, "attribution": attribution, "share": share,
              "title": "Follow the money"},
         )
 
