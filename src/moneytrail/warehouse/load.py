@@ -98,7 +98,16 @@ class Loader:
         self.readers = readers
         self.tokeniser = Tokeniser(key)
         self._vault: pa.Table | None = None  # the current file's vault rows, distinct
-        for name in ("transactions", "accounts", "parties", "merchants", "wallets", "quarantine", "ingest_files"):
+        for name in (
+            "transactions",
+            "accounts",
+            "parties",
+            "merchants",
+            "wallets",
+            "quarantine",
+            "ingest_files",
+            "hotlist",
+        ):
             self._ensure(name)
 
     def _ensure(self, name: str) -> None:
