@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from moneytrail.errors import UserError
 from moneytrail.synth import chain as chain_mod
-from moneytrail.synth import clock, ordinary, ordinary_rows, reference, schemes, writers
+from moneytrail.synth import clock, ordinary, ordinary_rows, reference, remittances, schemes, writers
 from moneytrail.synth.chain import Chain
 from moneytrail.synth.context import NAMESPACE, Context
 from moneytrail.synth.frames import format_ts, schema
@@ -192,11 +192,13 @@ def _crypto_addresses(ctx: Context) -> None:
 
 def _ordinary(per: ordinary.Period, target: dict[str, int]) -> dict[tuple[str, str], list[pa.Table]]:
     ctx = per.ctx
-    ordinary_rows.remittances(per, target["remit"])
+    sent = remittances.remittances(per, target["remit"])
     ordinary_rows.exchange_sessions(per, target["ledger"])
     ordinary_rows.wires(per, target["pacs"])
     ordinary_rows.chain_background(per, max(target["chain"] - len(ctx.chain.txs), 0))
     tables: dict[tuple[str, str], list[pa.Table]] = {key: [rows.table()] for key, rows in ctx.rows.items()}
+    for key, table in sent.items():
+        tables.setdefault(key, []).append(table)
     payments, p2p_bank = ordinary.p2p_rows(per, target["p2p"])
     tables.setdefault(("p2p_app", "payments"), []).append(payments)
     tables.setdefault(("bank_us", "camt"), []).append(p2p_bank)

@@ -1,14 +1,12 @@
 """Ordinary life, one movement at a time, where members' records must agree with each other.
 
-Remittances (the remitter's transfer, the funding bank's debit, the wallet's credit and the
-relative's cash-out), exchange sessions (bank or card funding, trades, on-chain withdrawals
+Exchange sessions (bank or card funding, trades, on-chain withdrawals
 and deposits), international wires, and outside on-chain traffic. These are a minority of
 rows, so plain Python stays fast enough.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,8 +16,6 @@ from moneytrail.synth import actions, clock
 from moneytrail.synth.ordinary import Period
 
 FUNDING = {"bank_transfer": 0.6, "debit_card": 0.3, "credit_card": 0.07, "prepaid_card": 0.03}
-PURPOSE = {"parent": "family_support", "sibling": "family_support", "child": "education", "relative": "family_support",
-           "spouse": "family_support", "other": "gift"}
 
 
 _CUMULATIVE: dict[tuple[int, str, int, int], np.ndarray] = {}
@@ -49,59 +45,6 @@ def _day(per: Period) -> int:
 
 def _one(rng: np.random.Generator, items: Sequence[Any] | np.ndarray) -> Any:
     return items[int(rng.integers(0, len(items)))]
-
-
-def remittances(per: Period, n: int) -> None:
-    ctx = per.ctx
-    rng, pop, world = ctx.rng, ctx.pop, ctx.world
-    rel = pop.relatives
-    family: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for s, r, how in zip(rel["sender"].tolist(), rel["receiver"].tolist(), rel["relationship"].tolist(), strict=True):
-        family[s].append((r, str(how)))
-    senders = pop.holders("remit_id")
-    weight = pop["activity"][senders] * np.where([s in family for s in senders.tolist()], 4.0, 1.0)
-    chosen = senders[rng.choice(len(senders), size=n, p=weight / weight.sum())]
-    wallets = pop.holders("wallet")
-    messages = world.names["remit_messages"]
-    payout = world["remittance_payout"]
-    for i in chosen.tolist():
-        ccy = actions.person_ccy(ctx, i)
-        if i in family and rng.random() < 0.92:
-            r, how = family[i][int(rng.integers(0, len(family[i])))]
-            purpose = PURPOSE[how] if rng.random() < 0.8 else str(_one(rng, ["education", "medical", "gift"]))
-        else:
-            # Friends, partners, sponsored students: no shared surname, small amounts (look-alikes).
-            r = int(_one(rng, wallets))
-            how = str(_one(rng, ["friend", "partner", "other"]))
-            purpose = str(_one(rng, ["gift", "family_support", "education", "other"]))
-        country = str(pop["country"][r])
-        method = ctx.choice(payout)
-        if method == "wallet" and pop["wallet"][r] is None:
-            method = "bank_deposit"
-        if method == "wallet":
-            receiver = actions.Receiver(pop.full_name(r), country, pop["phone"][r], "wallet", pop["wallet"][r],
-                                        "PesoPocket")
-        elif method == "bank_deposit":
-            receiver = actions.Receiver(pop.full_name(r), country, pop["phone"][r], "bank_deposit",
-                                        pop["ext_account"][r], "Partner Bank")
-        else:
-            receiver = actions.Receiver(pop.full_name(r), country, pop["phone"][r], "cash_pickup", None,
-                                        "Cash Agent Network")
-        usd = float(np.exp(np.log(210) + 0.6 * rng.standard_normal())) if rng.random() < 0.85 else ctx.uniform([15, 90])
-        amount = ctx.convert(usd, "USD", ccy)
-        amount = float(max(10, round(amount / 10) * 10)) if rng.random() < 0.65 else round(amount, 2)
-        hour = _hour(per, "evening" if rng.random() < 0.8 else "night")
-        ts = ctx.clamp(ctx.local_ts(_day(per), hour, int(pop["tz"][i])))
-        message = messages[int(rng.integers(0, len(messages)))]
-        actions.remit(ctx, i, ts, amount, receiver, how, purpose, message, None, None)
-        if method == "wallet" and rng.random() < 0.5:
-            # Relatives often cash out the same day: a fast cash-out is ordinary too.
-            rate = world.usd_per(ccy) / world.usd_per("PHP") * 0.985
-            php = max(100.0, float(int(amount * rate * ctx.uniform([0.5, 1.0]) / 100) * 100))
-            actions.ewallet(ctx, "CASH_OUT", ctx.clamp(ts + ctx.uniform([0.5, 48]) * 3600), php, None, None,
-                            from_wallet=pop["wallet"][r], from_name=pop.full_name(r), to_name="Cash agent",
-                            partner="PesoPocket Agents", agent_id=f"AGT{int(rng.integers(0, 3000)):05d}",
-                            location=pop["city"][r], device_id=pop["device"][r])
 
 
 def exchange_sessions(per: Period, n: int) -> None:
