@@ -154,21 +154,36 @@ def two_hop_paths(
     return out_u[:n], out_m[:n], out_v[:n]
 
 
+@njit(cache=True)
+def _count_groups(
+    keys: IntArray, middles: IntArray, n_nodes: int, min_middles: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Over (pair key, middle) rows sorted by key then middle: per node, its scatter-gather roles."""
+    as_source = np.zeros(n_nodes, dtype=np.int64)
+    as_middle = np.zeros(n_nodes, dtype=np.int64)
+    as_target = np.zeros(n_nodes, dtype=np.int64)
+    i, n = 0, keys.shape[0]
+    while i < n:
+        j = i
+        distinct = 0
+        while j < n and keys[j] == keys[i]:
+            if j == i or middles[j] != middles[j - 1]:
+                distinct += 1
+            j += 1
+        if distinct >= min_middles:
+            as_source[keys[i] // n_nodes] += 1
+            as_target[keys[i] % n_nodes] += 1
+            for k in range(i, j):
+                if k == i or middles[k] != middles[k - 1]:
+                    as_middle[middles[k]] += 1
+        i = j
+    return as_source, as_middle, as_target
+
+
 def scatter_gather(
     u: IntArray, m: IntArray, v: IntArray, n_nodes: int, min_middles: int
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Per node: times it is the source, a middle, or the target of a scatter-gather (>= min_middles middles)."""
-    as_source = np.zeros(n_nodes, dtype=np.int64)
-    as_middle = np.zeros(n_nodes, dtype=np.int64)
-    as_target = np.zeros(n_nodes, dtype=np.int64)
-    if u.size == 0:
-        return as_source, as_middle, as_target
-    triples = np.unique(np.stack([u, v, m], axis=1), axis=0)
-    pair_key = triples[:, 0] * n_nodes + triples[:, 1]
-    keys, inverse, middles = np.unique(pair_key, return_inverse=True, return_counts=True)
-    good = middles >= min_middles
-    sources, targets = keys[good] // n_nodes, keys[good] % n_nodes
-    np.add.at(as_source, sources, 1)
-    np.add.at(as_target, targets, 1)
-    np.add.at(as_middle, triples[good[inverse], 2], 1)
-    return as_source, as_middle, as_target
+    keys = u * n_nodes + v
+    order = np.lexsort((m, keys))
+    return _count_groups(keys[order], m[order], n_nodes, min_middles)

@@ -33,8 +33,8 @@ class PatternParams:
     delta_seconds: float = 30 * 86400.0  # a pattern spans at most this long
     bucket_seconds: float = 180 * 86400.0  # one kernel call per bucket; must be >= delta
     max_cycle_length: int = 6
-    cycle_budget: int = 20_000  # edge expansions per cycle search
-    hop_cap: int = 200  # continuations per first edge in scatter-gather
+    cycle_budget: int = 100  # edge expansions per cycle search (bounds hubs)
+    hop_cap: int = 10  # continuations per first edge in scatter-gather
     min_middles: int = 2
 
 
