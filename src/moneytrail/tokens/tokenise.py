@@ -27,7 +27,7 @@ class Tokeniser:
     costs half of building a new HMAC object per value.
     """
 
-    def __init__(self, key: CoalitionKey, memo_size: int = 2_000_000) -> None:
+    def __init__(self, key: CoalitionKey, memo_size: int = 200_000) -> None:
         block = (
             key.secret.ljust(64, b"\0")
             if len(key.secret) <= 64
