@@ -53,10 +53,16 @@ def run(ctx: Context) -> None:
     n_minor = round(n_victims * float(cfg["minor_share"]))
     victims = ctx.pick(minors, n_minor) + ctx.pick(young, n_victims - n_minor)
     max_usd = ctx.convert(float(cfg["max_eur"]), "EUR", "USD")
+    # A crew works in campaigns: its victims' bursts fall within a few weeks of each other.
+    campaign_start = int(ctx.rng.integers(0, max(ctx.world.days - 60, 1)))
+    campaign_days = ctx.uniform(cfg["campaign_days"])
     for victim in victims:
         ctx.label("p2p_app", pop["p2p_user"][victim], TYP, "victim", sch)
         tz = int(pop["tz"][victim])
-        start = ctx.local_ts(int(ctx.rng.integers(0, max(ctx.world.days - 40, 1))), ctx.uniform([15, 24]), tz)
+        start = ctx.local_ts(campaign_start + int(ctx.rng.uniform(0, campaign_days)), ctx.uniform([15, 24]), tz)
+        if pop["age"][victim] >= 18 and ctx.rng.random() < float(cfg["direct_abroad_probability"]):
+            _pay_abroad(ctx, victim, start, operator, sch, cfg)
+            continue
         mule = mules[int(ctx.rng.integers(0, len(mules)))]
         n = ctx.randint(cfg["burst_payments"])
         offsets = np.sort(ctx.rng.uniform(0, float(cfg["burst_hours"]) * 3600, size=n))
@@ -82,6 +88,24 @@ def run(ctx: Context) -> None:
             actions.p2p(ctx, victim, scammer, when, float(ctx.rng.choice([99, 150, 200, 250, 300, 499])),
                         notes[int(ctx.rng.integers(0, len(notes)))], TYP, sch)
         _forward(ctx, mule, last, paid * forward_share, operator, op_address, sch, cfg)
+
+
+def _pay_abroad(ctx: Context, victim: int, start: int, operator: actions.Receiver, sch: str,
+                cfg: dict[str, Any]) -> None:
+    """A young adult victim pays the extortionist abroad directly, as a new remittance customer."""
+    pop = ctx.pop
+    if pop["remit_id"][victim] is None:
+        pop["remit_id"][victim] = f"GS{90_000_000 + victim:08d}"
+    ctx.label("remitter", pop["remit_id"][victim], TYP, "victim", sch)
+    member, account = own_account(pop, victim)
+    ctx.label(member, account, TYP, "victim", sch)
+    usd = ctx.convert(ctx.uniform(cfg["first_eur"]), "EUR", "USD")
+    max_usd = ctx.convert(float(cfg["max_eur"]), "EUR", "USD")
+    offsets = np.sort(ctx.rng.uniform(0, float(cfg["burst_hours"]) * 3600, size=ctx.randint(cfg["burst_payments"])))
+    for offset in offsets - offsets[0]:
+        amount = round(ctx.convert(usd, "USD", actions.person_ccy(ctx, victim)), 0)
+        actions.remit(ctx, victim, ctx.clamp(start + float(offset)), amount, operator, "friend", "gift", "", TYP, sch)
+        usd = min(usd * ctx.uniform([1.2, 2.0]), max_usd)
 
 
 def _liquidity_hunt(ctx: Context, victim: int, start: int, op_address: str, sch: str) -> None:
