@@ -256,9 +256,9 @@ def run_trace(  # one compiled loop; state lives in arrays the caller owns
                 elif method == FIFO:
                     lot_value[e] = x
                     lot_next[e] = -1
-                    if lot_tail[u] >= 0:
+                    if lot_head[u] >= 0:
                         lot_next[lot_tail[u]] = e
-                    else:
+                    else:  # empty (or emptied by spending): the new lot starts the list
                         lot_head[u] = e
                     lot_tail[u] = e
                 if depth[u] == 0 or (depth[u] >= hops and not relay[u]) or (has_stop and stop[u]):
