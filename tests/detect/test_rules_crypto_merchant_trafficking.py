@@ -245,3 +245,29 @@ def test_rule33_lifestyle(duck: Engine) -> None:
     rows += [spend("m1:oneplace", d, "7011", "hotel0") for d in range(4)] + [spend("m1:oneplace", 2, "7311", "ads")]
     load(duck, rows)
     assert subjects(duck, "trafficking_lifestyle") == {"m1:t"}
+
+
+def test_rule28_site_report_test_purchase_joins_the_hotlist(duck: Engine) -> None:
+    from detect_fixtures import rows_table
+
+    from moneytrail.ingest.schemas import SITE_REPORTS
+
+    load(duck, [card("sold", 0), card("scam", 0)], merchants=[merchant("sold"), merchant("scam")])
+    reports = [
+        {
+            "report_id": "r1",
+            "member_id": "net",
+            "url": "https://x.example",
+            "category": "csam_commercial",
+            "test_purchase_mid": "MID-sold",
+        },
+        {
+            "report_id": "r2",
+            "member_id": "net",
+            "url": "https://y.example",
+            "category": "scam",
+            "test_purchase_mid": "MID-scam",
+        },
+    ]
+    duck.write_table("site_reports", rows_table(SITE_REPORTS, reports))
+    assert subjects(duck, "merchant_hotlisted") == {"sold"}

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from moneytrail.detect.lists import eur_per_usd, fx_rates, utc_offsets
+from moneytrail.detect.lists import eur_per_usd, fx_rates, sql_in, utc_offsets
 from moneytrail.errors import UserError
+from moneytrail.ingest.schemas import SITE_REPORTS
 from moneytrail.model import schemas
 from moneytrail.warehouse.engine import Engine, literal
 
@@ -31,7 +32,22 @@ OPTIONAL_TABLES: dict[str, pa.Schema] = {
     "wallets": schemas.WALLETS,
     "members": schemas.MEMBERS,
     "hotlist": HOTLIST,
+    "site_reports": SITE_REPORTS,
 }
+
+# The coalition hotlist as rules read it: shared indicators plus what hotline/internet-company
+# site reports confirmed (the site's URL, and the MID, descriptor or crypto address of a test purchase).
+DETECT_HOTLIST_SQL = """
+SELECT kind, value, chain, typology, source FROM hotlist WHERE value IS NOT NULL
+UNION ALL SELECT 'url', url, NULL, 'csam', 'site_report:' || report_id FROM site_reports
+    WHERE url IS NOT NULL AND category IN {categories}
+UNION ALL SELECT 'mid', test_purchase_mid, NULL, 'csam', 'site_report:' || report_id FROM site_reports
+    WHERE test_purchase_mid IS NOT NULL AND category IN {categories}
+UNION ALL SELECT 'descriptor', test_purchase_descriptor, NULL, 'csam', 'site_report:' || report_id FROM site_reports
+    WHERE test_purchase_descriptor IS NOT NULL AND category IN {categories}
+UNION ALL SELECT 'address', test_purchase_crypto_address, NULL, 'csam_crypto', 'site_report:' || report_id
+    FROM site_reports WHERE test_purchase_crypto_address IS NOT NULL AND category IN {categories}
+"""
 
 DETECT_TXN_SQL = """
 WITH acct AS (
@@ -86,3 +102,4 @@ def prepare(engine: Engine, source: str = "transactions", member_id: str | None 
     origin = source if member_id is None else f"(SELECT * FROM {source} WHERE member_id = {literal(member_id)})"
     sql = DETECT_TXN_SQL.format(source=origin, eur_per_usd=repr(eur_per_usd()))
     engine.create_table("detect_txn", sql)
+    engine.create_table("detect_hotlist", DETECT_HOTLIST_SQL.format(categories=sql_in("hotlist_site_categories")))
