@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -74,34 +74,104 @@ def _text(value: Any) -> str:
     return escape(str(value))
 
 
+def _esc(values: pa.Array) -> pa.Array:
+    for old, repl in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        values = pc.replace_substring(values, old, repl)
+    return values
+
+
+def _join(*parts: pa.Array | str) -> pa.Array:
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _when(mask: pa.Array, text: pa.Array) -> pa.Array:
+    return pc.if_else(mask, text, "")
+
+
+def _acct_xml(accounts: pa.Array) -> pa.Array:
+    is_iban = pc.match_substring_regex(accounts, _IBAN.pattern).fill_null(False)
+    return pc.if_else(is_iban, _join("<Id><IBAN>", accounts, "</IBAN></Id>"),
+                      _join("<Id><Othr><Id>", _esc(accounts), "</Id></Othr></Id>"))
+
+
+def _entries(table: pa.Table) -> list[str]:
+    """Each movement's <Ntry> element, built column-wise."""
+    col = {name: table.column(name).combine_chunks() for name, _ in KINDS["camt"]}
+    ref = table.column("_id").combine_chunks()
+    times = format_ts(table.column("_ts").to_numpy(), table.column("_tz").to_numpy())
+    amount = format_amount(col["amount"], 2)
+    ind = col["cdt_dbt"]
+    credit = pc.equal(ind, "CRDT")
+    role = pc.if_else(credit, "Dbtr", "Cdtr")
+    code = pc.split_pattern(col["bktxcd"], "/")
+    domain, family, sub = (pc.list_element(code, k) for k in range(3))
+    has_name, has_acct = col["cp_name"].is_valid(), col["cp_account"].is_valid()
+    has_party = pc.or_(has_name, has_acct)
+    name = _esc(col["cp_name"].fill_null("UNKNOWN"))
+    country = _when(col["cp_country"].is_valid(),
+                    _join("<PstlAdr><Ctry>", col["cp_country"].fill_null(""), "</Ctry></PstlAdr>"))
+    acct = _when(has_acct, _join("<", role, "Acct>", _acct_xml(col["cp_account"].fill_null("")), "</", role, "Acct>"))
+    parties = _when(has_party, _join("<RltdPties><", role, "><Pty><Nm>", name, "</Nm>", country, "</Pty></", role,
+                                     ">", acct, "</RltdPties>"))
+    agents = _when(pc.and_(has_party, col["cp_bic"].is_valid()),
+                   _join("<RltdAgts><", role, "Agt><FinInstnId><BICFI>", col["cp_bic"].fill_null(""),
+                         "</BICFI></FinInstnId></", role, "Agt></RltdAgts>"))
+    purpose = _when(col["purpose"].is_valid(), _join("<Purp><Cd>", col["purpose"].fill_null(""), "</Cd></Purp>"))
+    remit = _when(col["reference"].is_valid(),
+                  _join("<RmtInf><Ustrd>", _esc(col["reference"].fill_null("")), "</Ustrd></RmtInf>"))
+    addtl = _when(col["addtl"].is_valid(), _join("<AddtlTxInf>", _esc(col["addtl"].fill_null("")), "</AddtlTxInf>"))
+    ccy = col["acct_ccy"]
+    day = pc.utf8_slice_codeunits(times, 0, 10)
+    out = _join(
+        "\n<Ntry><NtryRef>", ref, "</NtryRef><Amt Ccy=\"", ccy, "\">", amount, "</Amt><CdtDbtInd>", ind,
+        "</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><DtTm>", times, "</DtTm></BookgDt><ValDt><Dt>", day,
+        "</Dt></ValDt><AcctSvcrRef>", ref, "</AcctSvcrRef><BkTxCd><Domn><Cd>", domain, "</Cd><Fmly><Cd>", family,
+        "</Cd><SubFmlyCd>", sub, "</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls><TxDtls><Refs><AcctSvcrRef>", ref,
+        "</AcctSvcrRef><EndToEndId>", ref, "</EndToEndId></Refs><Amt Ccy=\"", ccy, "\">", amount,
+        "</Amt><CdtDbtInd>", ind, "</CdtDbtInd>", parties, agents, purpose, remit, addtl,
+        "</TxDtls></NtryDtls></Ntry>")
+    texts: list[str] = out.to_pylist()
+    return texts
+
+
 def write_camt(table: pa.Table, path: Path, member: str, bic: str, period: int, window: tuple[int, int],
                tz: int) -> int:
     """One Stmt per account (in account order), one Ntry with one TxDtls per movement."""
     table = table.sort_by([("account", "ascending"), ("_ts", "ascending"), ("_id", "ascending")])
-    times = format_ts(table.column("_ts").to_numpy(), table.column("_tz").to_numpy()).to_pylist()
-    amounts = format_amount(table.column("amount").combine_chunks(), 2).to_pylist()
-    cols = {name: table.column(name).to_pylist() for name, _ in KINDS["camt"]}
-    ids = table.column("_id").to_pylist()
+    entries = _entries(table)
+    accounts = table.column("account").to_pylist()
+    ccys = table.column("acct_ccy").to_pylist()
+    owners = table.column("owner_name").to_pylist()
     raw = table.column("amount").to_numpy()
-    sign = np.where(np.asarray(cols["cdt_dbt"], dtype=object) == "CRDT", 1, -1)
+    sign = np.where(np.asarray(table.column("cdt_dbt").to_pylist(), dtype=object) == "CRDT", 1, -1)
     stamp_from = format_ts(np.asarray([window[0]]), np.asarray([tz])).to_pylist()[0]
     stamp_to = format_ts(np.asarray([window[1] - 1]), np.asarray([tz])).to_pylist()[0]
     path.parent.mkdir(parents=True, exist_ok=True)
+    n = len(entries)
     with path.open("w", encoding="utf-8") as out:
         out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="{CAMT_NS}"><BkToCstmrStmt>'
                   f"<GrpHdr><MsgId>{member}-camt053-p{period:02d}</MsgId><CreDtTm>{stamp_to}</CreDtTm></GrpHdr>\n")
-        n = len(ids)
         start = 0
         while start < n:
             end = start
-            account = cols["account"][start]
-            while end < n and cols["account"][end] == account:
+            account = accounts[start]
+            while end < n and accounts[end] == account:
                 end += 1
-            _statement(out, cols, ids, times, amounts, raw, sign, start, end, member, bic, period,
-                       (stamp_from, stamp_to))
+            # An opening balance from the account number; the closing one follows from the entries.
+            opening = 50_000 + (sum(ord(c) for c in account) * 7919) % 900_000
+            closing = opening + int((raw[start:end] * sign[start:end]).sum())
+            ccy = ccys[start]
+            out.write(
+                f"<Stmt><Id>{_text(account)}-p{period:02d}</Id><CreDtTm>{stamp_to}</CreDtTm>"
+                f"<FrToDt><FrDtTm>{stamp_from}</FrDtTm><ToDtTm>{stamp_to}</ToDtTm></FrToDt>"
+                f"<Acct>{_acct(account)}<Ccy>{ccy}</Ccy><Ownr><Nm>{_text(owners[start])}</Nm></Ownr>"
+                f"<Svcr><FinInstnId><BICFI>{bic}</BICFI></FinInstnId></Svcr></Acct>"
+                + _balance("OPBD", opening, ccy, stamp_from[:10]) + _balance("CLBD", closing, ccy, stamp_to[:10]))
+            out.write("".join(entries[start:end]))
+            out.write("</Stmt>\n")
             start = end
         out.write("</BkToCstmrStmt></Document>\n")
-    return len(ids)
+    return n
 
 
 def _balance(code: str, value: int, ccy: str, date: str) -> str:
@@ -110,49 +180,6 @@ def _balance(code: str, value: int, ccy: str, date: str) -> str:
     ind = "CRDT" if value >= 0 else "DBIT"
     return (f"<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"{ccy}\">{amount}</Amt>"
             f"<CdtDbtInd>{ind}</CdtDbtInd><Dt><Dt>{date}</Dt></Dt></Bal>")
-
-
-def _statement(out: IO[str], cols: dict[str, list[Any]], ids: list[str], times: list[str], amounts: list[str],
-               raw: np.ndarray, sign: np.ndarray, start: int, end: int, member: str, bic: str, period: int,
-               stamps: tuple[str, str]) -> None:
-    account, ccy, owner = cols["account"][start], cols["acct_ccy"][start], cols["owner_name"][start]
-    # An opening balance from the account number, so the closing balance is consistent with the entries.
-    opening = 50_000 + (sum(ord(c) for c in account) * 7919) % 900_000
-    closing = opening + int((raw[start:end] * sign[start:end]).sum())
-    parts = [f"<Stmt><Id>{_text(account)}-p{period:02d}</Id><CreDtTm>{stamps[1]}</CreDtTm>"
-             f"<FrToDt><FrDtTm>{stamps[0]}</FrDtTm><ToDtTm>{stamps[1]}</ToDtTm></FrToDt>"
-             f"<Acct>{_acct(account)}<Ccy>{ccy}</Ccy><Ownr><Nm>{_text(owner)}</Nm></Ownr>"
-             f"<Svcr><FinInstnId><BICFI>{bic}</BICFI></FinInstnId></Svcr></Acct>",
-             _balance("OPBD", opening, ccy, stamps[0][:10]), _balance("CLBD", closing, ccy, stamps[1][:10])]
-    for k in range(start, end):
-        ind = cols["cdt_dbt"][k]
-        domain, family, sub = cols["bktxcd"][k].split("/")
-        ref = ids[k]
-        parties = ""
-        agents = ""
-        if cols["cp_name"][k] or cols["cp_account"][k]:
-            role = "Dbtr" if ind == "CRDT" else "Cdtr"
-            party = f"<{role}><Pty><Nm>{_text(cols['cp_name'][k] or 'UNKNOWN')}</Nm>"
-            if cols["cp_country"][k]:
-                party += f"<PstlAdr><Ctry>{cols['cp_country'][k]}</Ctry></PstlAdr>"
-            party += f"</Pty></{role}>"
-            acct = f"<{role}Acct>{_acct(cols['cp_account'][k])}</{role}Acct>" if cols["cp_account"][k] else ""
-            parties = f"<RltdPties>{party}{acct}</RltdPties>"
-            if cols["cp_bic"][k]:
-                agents = (f"<RltdAgts><{role}Agt><FinInstnId><BICFI>{cols['cp_bic'][k]}</BICFI></FinInstnId>"
-                          f"</{role}Agt></RltdAgts>")
-        purpose = f"<Purp><Cd>{cols['purpose'][k]}</Cd></Purp>" if cols["purpose"][k] else ""
-        remit = f"<RmtInf><Ustrd>{_text(cols['reference'][k])}</Ustrd></RmtInf>" if cols["reference"][k] else ""
-        addtl = f"<AddtlTxInf>{_text(cols['addtl'][k])}</AddtlTxInf>" if cols["addtl"][k] else ""
-        parts.append(
-            f"\n<Ntry><NtryRef>{ref}</NtryRef><Amt Ccy=\"{ccy}\">{amounts[k]}</Amt><CdtDbtInd>{ind}</CdtDbtInd>"
-            f"<Sts><Cd>BOOK</Cd></Sts><BookgDt><DtTm>{times[k]}</DtTm></BookgDt><ValDt><Dt>{times[k][:10]}</Dt></ValDt>"
-            f"<AcctSvcrRef>{ref}</AcctSvcrRef><BkTxCd><Domn><Cd>{domain}</Cd><Fmly><Cd>{family}</Cd>"
-            f"<SubFmlyCd>{sub}</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls><TxDtls><Refs><AcctSvcrRef>{ref}"
-            f"</AcctSvcrRef><EndToEndId>{ref}</EndToEndId></Refs><Amt Ccy=\"{ccy}\">{amounts[k]}</Amt>"
-            f"<CdtDbtInd>{ind}</CdtDbtInd>{parties}{agents}{purpose}{remit}{addtl}</TxDtls></NtryDtls></Ntry>")
-    parts.append("</Stmt>\n")
-    out.write("".join(parts))
 
 
 def write_pacs(table: pa.Table, path: Path, member: str, bic: str, period: int, created: str) -> int:
