@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 FIXTURE = Path(__file__).parent / "fixtures" / "coalition"
 
 
@@ -14,6 +16,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "moneytrail.cli", *args], capture_output=True, text=True, check=False)
 
 
+@pytest.mark.slow
 def test_ingest_manifest_json_and_rerun(tmp_path: Path) -> None:
     first = _run("ingest", "--home", str(tmp_path), "--manifest", str(FIXTURE / "manifest.json"), "--json")
     assert first.returncode == 0, first.stderr

@@ -84,6 +84,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Harness:
     return Harness(tmp_path_factory.mktemp("mutations"))
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(st.lists(mutation, min_size=1, max_size=4))
 def test_mutated_p2p_csv(harness: Harness, mutations: list[tuple[str, float, str]]) -> None:
@@ -91,6 +92,7 @@ def test_mutated_p2p_csv(harness: Harness, mutations: list[tuple[str, float, str
     harness.check(data, "payments.csv", "p2p_app", "csv", {"mapping": "p2p_payments"}, one_row=True)
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(st.lists(mutation, min_size=1, max_size=4))
 def test_mutated_clearing_csv(harness: Harness, mutations: list[tuple[str, float, str]]) -> None:
@@ -98,6 +100,7 @@ def test_mutated_clearing_csv(harness: Harness, mutations: list[tuple[str, float
     harness.check(data, "clearing.csv", "cardnet", "cards", {}, one_row=True)
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(st.lists(mutation, min_size=1, max_size=4))
 def test_mutated_camt053_xml(harness: Harness, mutations: list[tuple[str, float, str]]) -> None:
@@ -105,6 +108,7 @@ def test_mutated_camt053_xml(harness: Harness, mutations: list[tuple[str, float,
     harness.check(data, "camt053.xml", "bank_us", "iso20022", {}, one_row=True)
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(st.lists(mutation, min_size=1, max_size=4))
 def test_mutated_pacs008_xml(harness: Harness, mutations: list[tuple[str, float, str]]) -> None:
