@@ -124,3 +124,14 @@ def test_gexf_output_opens_in_networkx(home: Path, tmp_path: Path, capsys: pytes
     assert graph.has_edge("X1", "1Kid")
     assert graph.nodes["X1"]["kind"] == "exchange"
     assert graph.edges["X1", "1Kid"]["attributed"] == pytest.approx(80)
+
+
+def test_components_and_clusters_commands(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["trace-components", "--home", str(home), "--json"], capsys)
+    assert code == 0
+    body = json.loads(out)
+    # Everything in the fixture is one chain of payments (the payer's two account keys share a token).
+    assert body["components"] == 1 and body["nodes"] == 6
+    code, out, _ = _run(["trace-clusters", "--home", str(home), "--json"], capsys)
+    assert code == 0
+    assert json.loads(out)["clusters"] == 0  # no transaction spends two addresses together
