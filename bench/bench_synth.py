@@ -32,16 +32,18 @@ print(json.dumps({"transactions": s.transactions, "exploitation_share": s.exploi
 
 def one_run(transactions: int, seed: int, workdir: Path) -> dict[str, float]:
     out = workdir / f"run-{seed}"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", CHILD, str(out), str(transactions), str(seed)],
                           check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kib, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     shutil.rmtree(out)
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"seconds": seconds, "peak_mib": max(peak_kib, before) / 1024, "bytes": size,
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_mib": max(peak_kib, before) / 1024, "bytes": size,
             "written": result["transactions"], "exploitation_share": result["exploitation_share"]}
 
 
@@ -58,6 +60,8 @@ def main() -> None:
     print(f"transactions requested: {args.transactions:,}; written: {int(runs[0]['written']):,}")
     walls = ", ".join(f"{r['seconds']:.1f}" for r in runs)
     print(f"runs: {len(runs)}; wall seconds: {walls}; median {seconds:.1f} s")
+    cpu = statistics.median(r["cpu_seconds"] for r in runs)
+    print(f"cpu seconds (user+sys, median): {cpu:.1f}; load average at the end: {os.getloadavg()[0]:.1f}")
     print(f"throughput (median): {args.transactions / seconds:,.0f} transactions/s")
     print(f"peak RSS (max over runs): {peak:,.0f} MiB; output size: {runs[0]['bytes'] / 2**20:,.0f} MiB")
     print(f"exploitation share: {runs[0]['exploitation_share']:.4%}; cpus: {os.cpu_count()}")

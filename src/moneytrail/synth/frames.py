@@ -89,21 +89,19 @@ class Rows:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self.names = [name for name, _ in KINDS[kind]] + [name for name, _ in HELPERS]
-        self.data: dict[str, list[Any]] = {name: [] for name in self.names}
+        self.names = frozenset([name for name, _ in KINDS[kind]] + [name for name, _ in HELPERS])
+        self.rows: list[dict[str, Any]] = []
 
     def add(self, **values: Any) -> None:
-        if not values.keys() <= self.data.keys():
-            raise KeyError(f"{self.kind}: unknown columns {sorted(set(values) - set(self.names))}")
-        get = values.get
-        for name, column in self.data.items():
-            column.append(get(name))
+        if not values.keys() <= self.names:
+            raise KeyError(f"{self.kind}: unknown columns {sorted(set(values) - self.names)}")
+        self.rows.append(values)
 
     def __len__(self) -> int:
-        return len(self.data["_ts"])
+        return len(self.rows)
 
     def table(self) -> pa.Table:
-        return make_table(self.kind, len(self), self.data)
+        return pa.Table.from_pylist(self.rows, schema=schema(self.kind))
 
 
 def offset_text(minutes: int) -> str:
