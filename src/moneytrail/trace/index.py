@@ -247,15 +247,28 @@ def index_folder(home: Path) -> Path:
     return home / "trace" / "index"
 
 
+# Indexes already in memory, per cache folder: a long-running process (the web API) loads
+# the graph once, not once per trace.
+_OPEN: dict[Path, TraceIndex] = {}
+_OPEN_LOCK = threading.Lock()
+
+
 def open_index(engine: Engine, home: Path | None = None, rebuild: bool = False) -> TraceIndex:
-    """The trace index for this warehouse: from the cache under `home` when still current, else built and cached."""
-    folder = index_folder(home) if home is not None else None
+    """The trace index for this warehouse: from memory or the cache under `home` when still current,
+    else built and cached."""
+    folder = index_folder(home).resolve() if home is not None else None
     current = fingerprint(engine) if engine.has_table("transactions") else ""
-    if folder is not None and not rebuild:
-        cached = TraceIndex.load(folder)
-        if cached is not None and cached.fingerprint == current:
-            return cached
-    index = TraceIndex.from_engine(engine, current)
-    if folder is not None:
-        index.save(folder)
-    return index
+    with _OPEN_LOCK:
+        if folder is not None and not rebuild:
+            held = _OPEN.get(folder)
+            if held is not None and held.fingerprint == current:
+                return held
+            cached = TraceIndex.load(folder)
+            if cached is not None and cached.fingerprint == current:
+                _OPEN[folder] = cached
+                return cached
+        index = TraceIndex.from_engine(engine, current)
+        if folder is not None:
+            index.save(folder)
+            _OPEN[folder] = index
+        return index
