@@ -34,8 +34,11 @@ def describe(result: TraceResult, engine: Engine) -> None:
     if {"account_key", "account_token", "member_id", "kind"} <= _columns(engine, "accounts"):
         for row in _rows(
             engine,
-            "SELECT a.account_token AS node, a.account_key, a.member_id, a.kind FROM accounts a "
-            "JOIN trace_nodes t ON a.account_token = t.node OR a.account_key = t.node",
+            # Two equi-joins, not one join on OR: engines plan an OR join as a nested loop.
+            "SELECT t.node, a.account_key, a.member_id, a.kind FROM accounts a "
+            "JOIN trace_nodes t ON a.account_token = t.node "
+            "UNION SELECT t.node, a.account_key, a.member_id, a.kind FROM accounts a "
+            "JOIN trace_nodes t ON a.account_key = t.node",
         ):
             accounts[row["node"]].append(row)
     wallets: dict[str, dict[str, Any]] = {}
