@@ -10,7 +10,7 @@ import pytest
 from trace_helpers import at, transactions
 
 from moneytrail.cli import main
-from moneytrail.model.schemas import ACCOUNTS
+from moneytrail.model.schemas import ACCOUNTS, MERCHANTS
 from moneytrail.tokens import account_key, load_key
 from moneytrail.warehouse.duckdb_engine import DuckDBEngine
 
@@ -40,8 +40,12 @@ def home(tmp_path: Path) -> Path:
         dict(txn_id="btc:h2:out:0", member_id="btc", src_account="btctx:h2", dst_account="btc:1Op",
              src_token="btctx:h2", dst_token="1Op", amount=0.002, amount_usd=80, currency="BTC", channel="crypto",
              ts=at(4), chain="btc", tx_hash="h2"),
+        dict(txn_id="card:7", member_id="card", src_account="card:P9", dst_account="card:M1", src_token="P9",
+             dst_token="M1", merchant_id="m1", amount=30, amount_usd=30, channel="card", ts=at(5)),
     ]  # fmt: skip
     engine = DuckDBEngine(tmp_path / "warehouse.duckdb")
+    merchants = [{"merchant_id": "m1", "member_id": "card", "mid": "MID42", "url": "https://www.shop.example/pay"}]
+    engine.write_table("merchants", pa.Table.from_pylist(merchants, schema=MERCHANTS))
     engine.write_table("transactions", transactions(rows))
     accounts = [
         {"account_key": payer, "member_id": "bank_a", "account_token": payer_token, "kind": "bank"},
@@ -131,7 +135,16 @@ def test_components_and_clusters_commands(home: Path, capsys: pytest.CaptureFixt
     assert code == 0
     body = json.loads(out)
     # Everything in the fixture is one chain of payments (the payer's two account keys share a token).
-    assert body["components"] == 1 and body["nodes"] == 6
+    assert body["components"] == 2 and body["nodes"] == 8  # and the card payment P9 -> M1
     code, out, _ = _run(["trace-clusters", "--home", str(home), "--json"], capsys)
     assert code == 0
     assert json.loads(out)["clusters"] == 0  # no transaction spends two addresses together
+
+
+@pytest.mark.parametrize("start", ["MID42", "shop.example", "https://shop.example/"])
+def test_a_merchant_is_found_by_mid_or_url(home: Path, start: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["trace", "--home", str(home), "--from", start, "--direction", "backward", "--json"], capsys)
+    assert code == 0
+    body = json.loads(out)
+    assert [n["id"] for n in body["nodes"] if n["role"] == "start"] == ["M1"]
+    assert {n["id"] for n in body["nodes"]} == {"M1", "P9"}
