@@ -27,6 +27,15 @@ _MOD = 10**12
 NAMESPACE = 10**9  # counters per period namespace; schemes use namespace 0
 
 
+def luhn(partial: str) -> str:
+    """Append the Luhn check digit."""
+    total = 0
+    for k, ch in enumerate(reversed(partial)):
+        d = int(ch) * (2 if k % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return partial + str((10 - total % 10) % 10)
+
+
 def native_ids(prefix: str, counters: np.ndarray) -> list[str]:
     scrambled = (counters.astype(object) * _SCRAMBLE_A + _SCRAMBLE_B) % _MOD
     return [f"{prefix}{v:012d}" for v in scrambled]
@@ -115,6 +124,24 @@ class Context:
         """A count from the range, shrunk towards its low end by `size`."""
         low, high = int(bounds[0]), int(bounds[1])
         return low + round(int(self.rng.integers(0, high - low + 1)) * self.size)
+
+    def open_account(self, i: int, column: str) -> str:
+        """Give person i a new customer id at a member: the next in that member's sequence."""
+        held = self.pop[column][self.pop.holders(column)]
+        last = max(held, key=lambda v: int(str(v)[2:]))
+        prefix, digits = str(last)[:2], str(last)[2:]
+        new = f"{prefix}{int(digits) + 1:0{len(digits)}d}"
+        self.pop[column][i] = new
+        return new
+
+    def prepaid_card(self, i: int) -> str:
+        """A new prepaid card (same BIN as everyone's) for person i."""
+        held = set(self.pop["prepaid_card"][self.pop.holders("prepaid_card")].tolist())
+        while True:
+            pan = luhn(f"438857{int(self.rng.integers(10**8, 10**9)):09d}")
+            if pan not in held:
+                self.pop["prepaid_card"][i] = pan
+                return pan
 
     def special_merchant(self, slug: str) -> int:
         return int(self.merchants.by_category(f"special_{slug}")[0])

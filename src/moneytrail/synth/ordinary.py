@@ -276,16 +276,29 @@ def bank_rows(per: Period, bank: str, n: int) -> pa.Table:
     amount = np.exp(np.log(60) + 1.1 * rng.standard_normal(n_rand)) / fx
     amount[kind == 0] = np.maximum(np.round(amount[kind == 0] / 20) * 20, 20)
     amount[kind == 3] = np.round(np.exp(np.log(400) + 0.9 * rng.standard_normal(int((kind == 3).sum()))), -1) / fx
+    # Some transfers are large (deposits, car sales, loan repayments), like laundering hops.
+    large = (kind >= 1) & (kind != 3) & (rng.random(n_rand) < 0.05)
+    amount[large] = np.exp(np.log(3000) + 0.8 * rng.standard_normal(int(large.sum()))) / fx
     others = rng.integers(0, pop.n, size=n_rand)
+    # A third of transfers go to another customer of the same bank.
+    same_bank = (kind != 0) & (kind != 3) & (rng.random(n_rand) < 0.3)
+    others[same_bank] = holders[rng.integers(0, len(holders), size=int(same_bank.sum()))]
     other_names = pop.names(others).astype(object)
+    no_cp = (kind == 0) | (kind == 3)
+    self_bic = str(world.member(bank)["bic"])
+    bic = "CHASUS33" if bank == "bank_us" else "BARCGB22"
+    business = _pick(rng, ["invoice", "loan", "payment", "consulting", "repayment", "deposit", "car"], n_rand)
+    reference = _where(kind == 4, _pick(rng, names["p2p_notes"], n_rand),
+                       _where((kind != 0) & (kind != 3) & (rng.random(n_rand) < 0.25), business, None))
     rows.append({
         "who": who, "day": day, "amount": amount,
         "cdt_dbt": _where((kind == 2) | (kind == 3), "CRDT", "DBIT").astype(object),
         "bktxcd": _obj(["PMNT/CNTR/CWDL", "PMNT/ICDT/ESCT", "PMNT/RCDT/ESCT", "PMNT/CNTR/CDPT",
                         "PMNT/ICDT/ESCT"])[kind],
-        "cp_name": _where((kind == 0) | (kind == 3), None, other_names),
-        "cp_account": _where((kind == 0) | (kind == 3), None, pop["ext_account"][others]),
-        "hours": "day", "reference": _where(kind == 4, _pick(rng, names["p2p_notes"], n_rand), None),
+        "cp_name": _where(no_cp, None, other_names),
+        "cp_account": _where(no_cp, None, _where(same_bank, pop[f"{bank}_acct"][others], pop["ext_account"][others])),
+        "cp_bic": _where(no_cp, None, _where(same_bank, self_bic, bic)),
+        "hours": "day", "reference": reference,
         "cash": (kind == 0) | (kind == 3),
     })
     return _bank_table(per, bank, rows)
@@ -296,7 +309,8 @@ def _bank_table(per: Period, bank: str, rows: list[dict[str, Any]]) -> pa.Table:
     pop = ctx.pop
     ccy = BANK_CCY[bank]
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("who", "ts", "amount", "cdt_dbt", "bktxcd", "cp_name",
-                                                         "cp_account", "reference", "purpose", "addtl")}
+                                                         "cp_account", "cp_bic", "reference", "purpose", "addtl")}
+    default_bic = "CHASUS33" if bank == "bank_us" else "BARCGB22"
     for r in rows:
         m = len(r["who"])
         if m == 0:
@@ -306,7 +320,11 @@ def _bank_table(per: Period, bank: str, rows: list[dict[str, Any]]) -> pa.Table:
         cols["who"].append(r["who"])
         cols["ts"].append(ts)
         cols["amount"].append(_cents(np.maximum(np.asarray(r["amount"], dtype=np.float64), 1.0)))
-        for key in ("cdt_dbt", "bktxcd", "cp_name", "cp_account", "reference", "purpose"):
+        if "cp_bic" not in r:
+            account = r.get("cp_account")
+            has = np.zeros(m, dtype=bool) if account is None else _obj(account) != None  # noqa: E711
+            r = {**r, "cp_bic": _where(has, default_bic, None)}
+        for key in ("cdt_dbt", "bktxcd", "cp_name", "cp_account", "cp_bic", "reference", "purpose"):
             value = r.get(key)
             cols[key].append(np.full(m, value, dtype=object) if value is None or isinstance(value, str)
                              else _obj(value))
@@ -334,7 +352,7 @@ def _bank_table(per: Period, bank: str, rows: list[dict[str, Any]]) -> pa.Table:
         "amount": np.concatenate(cols["amount"]), "cdt_dbt": np.concatenate(cols["cdt_dbt"]),
         "bktxcd": np.concatenate(cols["bktxcd"]), "cp_name": np.concatenate(cols["cp_name"]),
         "cp_country": _where(has_cp, pop["country"][who], None), "cp_account": cp_account,
-        "cp_bic": _where(has_cp, "CHASUS33" if bank == "bank_us" else "BARCGB22", None),
+        "cp_bic": np.concatenate(cols["cp_bic"]),
         "purpose": np.concatenate(cols["purpose"]), "reference": np.concatenate(cols["reference"]),
         "addtl": np.concatenate(cols["addtl"]), "_ts": np.concatenate(cols["ts"]), "_tz": pop["tz"][who],
         "_id": ctx.next_ids(bank, "camt", total),

@@ -44,8 +44,7 @@ def run(ctx: Context) -> None:
         ctx.label("exchange", pop["exch_id"][payer], TYP, "payer", sch)
         method = ctx.choice(cfg["funding"])
         if method == "prepaid_card" and pop["prepaid_card"][payer] is None:
-            pop["prepaid_card"][payer] = f"438858{int(ctx.rng.integers(10**9, 10**10 - 1))}"
-            pop["prepaid_card"][payer] = _luhn(pop["prepaid_card"][payer][:15])
+            ctx.prepaid_card(payer)
         if method == "bank_transfer":
             member, account = own_account(pop, payer)
             ctx.label(member, account, TYP, "payer", sch)
@@ -95,12 +94,3 @@ def run(ctx: Context) -> None:
     })
     _ = np
 
-
-def _luhn(partial: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(partial)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        total += d
-    return partial + str((10 - total % 10) % 10)

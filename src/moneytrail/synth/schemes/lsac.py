@@ -98,7 +98,7 @@ def run(ctx: Context) -> None:
     credits: list[tuple[int, int, float]] = []  # (wallet person, ts, amount PHP)
     for payer in payers:
         if pop["remit_id"][payer] is None:
-            pop["remit_id"][payer] = f"GS{90_000_000 + payer:08d}"
+            ctx.open_account(payer, "remit_id")
         ctx.label("remitter", pop["remit_id"][payer], TYP, "payer", sch)
         member, account = own_account(pop, payer)
         ctx.label(member, account, TYP, "payer", sch)

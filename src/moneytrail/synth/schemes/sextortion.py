@@ -29,7 +29,7 @@ def run(ctx: Context) -> None:
                                "forward_share": round(forward_share, 3)})
     names = ctx.world.names["nigerian"]
     op_name = f"{ctx.rng.choice(names['male'])} {ctx.rng.choice(names['surnames'])}"
-    op_account = f"{int(ctx.rng.integers(10**9, 10**10 - 1))}"
+    op_account = f"{int(ctx.rng.integers(10**11, 10**12 - 1))}"
     op_address = ctx.chain.addresses(1)[0]
     ctx.label("ext", op_account, TYP, "operator", sch)
     ctx.label("btc", op_address, TYP, "operator", sch)
@@ -95,7 +95,7 @@ def _pay_abroad(ctx: Context, victim: int, start: int, operator: actions.Receive
     """A young adult victim pays the extortionist abroad directly, as a new remittance customer."""
     pop = ctx.pop
     if pop["remit_id"][victim] is None:
-        pop["remit_id"][victim] = f"GS{90_000_000 + victim:08d}"
+        ctx.open_account(victim, "remit_id")
     ctx.label("remitter", pop["remit_id"][victim], TYP, "victim", sch)
     member, account = own_account(pop, victim)
     ctx.label(member, account, TYP, "victim", sch)
@@ -139,13 +139,13 @@ def _forward(ctx: Context, mule: int, after: int, usd: float, operator: actions.
     when = ctx.clamp(when + ctx.uniform([0.2, 3]) * 3600)
     if pop["exch_id"][mule] is not None or (pop["remit_id"][mule] is None and ctx.rng.random() < 0.5):
         if pop["exch_id"][mule] is None:
-            pop["exch_id"][mule] = f"CH{9_000_000 + mule:07d}"
+            ctx.open_account(mule, "exch_id")
             ctx.label("exchange", pop["exch_id"][mule], TYP, "mule", sch)
         actions.exchange_fiat_in(ctx, mule, when, usd * 0.98, "bank_transfer", TYP, sch)
         sats = actions.exchange_buy(ctx, mule, when + 600, usd * 0.97, TYP, sch)
         actions.exchange_withdraw(ctx, mule, when + 1200, sats - 5000, op_address, TYP, sch)
     else:
         if pop["remit_id"][mule] is None:
-            pop["remit_id"][mule] = f"GS{90_000_000 + mule:08d}"
+            ctx.open_account(mule, "remit_id")
             ctx.label("remitter", pop["remit_id"][mule], TYP, "mule", sch)
         actions.remit(ctx, mule, when, round(usd * 0.95, 2), operator, "friend", "business", "", TYP, sch)
