@@ -90,12 +90,12 @@ def run(
         lo, hi = -hi, -lo
     seed_array = np.unique(np.asarray(seeds, dtype=np.int64))
     stop_mask = stop if stop is not None else np.zeros(0, dtype=np.bool_)
-    w = _work(index)
     # Backward, a node's departures are the payments it received, latest first.
     head, o_ptr, o_eids = (
         (index.src, index.in_ptr, index.in_eids) if reverse else (index.dst, index.out_ptr, index.out_eids)
     )
-    with index.lock:
+    with index.lock:  # one trace at a time per index: the work arrays are shared
+        w = _work(index)
         edges, attributed, hop, nodes = kernel.run_trace(
             seed_array, hops, ATTRIBUTIONS[attribution], reverse, lo, hi, float(min_amount), float(dust),
             stop_mask, index.relay, head, index.ts, index.value, o_ptr, o_eids, index.in_pos, index.in_cum,
