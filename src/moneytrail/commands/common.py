@@ -18,7 +18,7 @@ from rich.table import Table
 from moneytrail.config import Settings, settings
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # one-line errors stay one line in logs
 
 HomeOption = Annotated[
     Path | None,
