@@ -56,7 +56,22 @@ class Tokeniser:
         column = normalised.combine_chunks() if isinstance(normalised, pa.ChunkedArray) else normalised
         encoded = pc.dictionary_encode(column.cast(pa.string()))
         prefix = f"{kind}:"
-        digests = [self.one(prefix + value) for value in encoded.dictionary.to_pylist()]
+        memo, inner_state, outer_state = self._memo, self._inner, self._outer
+        digests: list[str] = []
+        append = digests.append
+        for value in encoded.dictionary.to_pylist():  # the hot loop: locals only, no call per value
+            message = prefix + value
+            found = memo.get(message)
+            if found is None:
+                inner = inner_state.copy()
+                inner.update(message.encode())
+                outer = outer_state.copy()
+                outer.update(inner.digest())
+                found = outer.hexdigest()[:TOKEN_HEX]
+                if len(memo) >= self._memo_size:
+                    memo.clear()  # memory stays bounded on any file size
+                memo[message] = found
+            append(found)
         return pc.take(pa.array(digests, pa.string()), encoded.indices)
 
 

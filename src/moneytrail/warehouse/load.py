@@ -35,6 +35,11 @@ from moneytrail.tokens.tokenise import Tokeniser
 from moneytrail.warehouse.engine import Engine, check_name, literal
 
 SCHEMAS: dict[str, pa.Schema] = {**TABLES, **EXTRA_TABLES}
+# Rows per table are written in appends of at least two DuckDB row groups (2 x 122,880): a smaller
+# append goes through the write-ahead log and is copied again at checkpoint (~2x slower), a larger
+# one is written straight to blocks. Memory stays bounded by this, not by the file. A caller's
+# smaller `batch_rows` wins (it asked for that granularity).
+FLUSH_ROWS = 245_760
 BatchHook = Callable[[str, int], None]  # (source_file, records so far)
 
 
@@ -97,7 +102,9 @@ class Loader:
         self.key = key
         self.readers = readers
         self.tokeniser = Tokeniser(key)
-        self._vault: pa.Table | None = None  # the current file's vault rows, distinct
+        self._vault: list[pa.Table] = []  # the current file's vault rows, each part distinct
+        self._pending: dict[str, list[pa.Table]] = {}  # conformed rows not yet appended, per table
+        self._flush_rows = FLUSH_ROWS
         for name in (
             "transactions",
             "accounts",
@@ -186,17 +193,22 @@ class Loader:
         self._ledger_row(digest, source, member_id, fmt, "started", (0, 0, 0))
         own_tokens = self._own_account_tokens(member_id)
         bad_locations: set[str] = set()
-        self._vault = None
+        self._vault, self._pending = [], {}
+        self._flush_rows = min(FLUSH_ROWS, batch_rows)
         for batch in _chain(first, batches):
             result.read += batch.records
             self._write_batch(batch, member_id, source, own_tokens, bad_locations)
-            if batch.table == "accounts":
+            if batch.table == "accounts":  # later batches look up the member's own accounts
+                self._flush("accounts")
                 own_tokens = self._own_account_tokens(member_id)
             if on_batch is not None:
                 on_batch(source, result.read)
-        if self._vault is not None and self._vault.num_rows:
-            self.engine.write_table(vault_table(member_id), _with_source(self._vault, source, VAULT), "append")
-        self._vault = None
+        for name in list(self._pending):
+            self._flush(name)
+        vault = _distinct_vault(self._vault)
+        if vault.num_rows:
+            self.engine.write_table(vault_table(member_id), _with_source(vault, source, VAULT), "append")
+        self._vault = []
         result.quarantined = len(bad_locations)
         result.loaded = result.read - result.quarantined
         self._ledger_row(digest, source, member_id, fmt, "done", (result.read, result.loaded, result.quarantined))
@@ -230,16 +242,21 @@ class Loader:
             rows = rows.filter(pc.invert(pc.is_in(rows.column("source_row"), value_set=dropped.combine_chunks())))
         self._write_quarantine(pa.concat_tables(quarantine), member_id, source)
         if vault_parts:  # kept per file, distinct, and written once at its end
-            self._vault = (
-                pa.concat_tables([self._vault, *vault_parts])
-                if self._vault is not None
-                else (pa.concat_tables(vault_parts))
-            )
-            self._vault = self._vault.group_by(["token", "kind", "raw", "normalised", "key_version"]).aggregate([])
+            self._vault.extend(vault_parts)
+            if len(self._vault) > 16:  # compact now and then: memory follows the distinct identifiers
+                self._vault = [_distinct_vault(self._vault)]
         schema = SCHEMAS[batch.table]
         if rows.num_rows:
-            self._ensure(batch.table)
-            self.engine.write_table(batch.table, _conform(rows, schema, member_id, source), "append")
+            self._pending.setdefault(batch.table, []).append(_conform(rows, schema, member_id, source))
+            if sum(t.num_rows for t in self._pending[batch.table]) >= self._flush_rows:
+                self._flush(batch.table)
+
+    def _flush(self, table: str) -> None:
+        """Append the rows held for `table` in one write."""
+        parts = self._pending.pop(table, [])
+        if parts:
+            self._ensure(table)
+            self.engine.write_table(table, pa.concat_tables(parts).combine_chunks(), "append")
 
     def _tokenise(
         self, rows: pa.Table, spec: IdentifierColumn, member_id: str, own_tokens: pa.Array
@@ -278,16 +295,18 @@ class Loader:
             }
         )
         keep = pc.and_(pc.invert(public), pc.is_valid(normalised))
+        kept_raw = pc.filter(raw, keep)
+        # one row per distinct raw value (its normalised form and token follow from it)
+        first = pc.index_in(pc.unique(kept_raw), value_set=kept_raw)
         vault = pa.table(
             {
-                "token": pc.filter(tokens, keep),
-                "kind": pa.array([spec.kind] * pc.sum(keep).as_py() if pc.sum(keep).as_py() else [], pa.string()),
-                "raw": pc.filter(raw, keep),
-                "normalised": pc.filter(normalised, keep),
+                "token": pc.take(pc.filter(tokens, keep), first),
+                "kind": pa.array([spec.kind] * len(first), pa.string()),
+                "raw": pc.take(kept_raw, first),
+                "normalised": pc.take(pc.filter(normalised, keep), first),
+                "key_version": pa.array([self.key.version] * len(first), pa.int32()),
             }
         )
-        vault = vault.group_by(["token", "kind", "raw", "normalised"]).aggregate([])
-        vault = vault.append_column("key_version", pa.array([self.key.version] * vault.num_rows, pa.int32()))
         return out, rejected, vault
 
     def _scopes(self, rows: pa.Table, spec: IdentifierColumn) -> pa.Array:
@@ -320,6 +339,15 @@ def _chain(first: Batch | None, rest: Iterator[Batch]) -> Iterator[Batch]:
     if first is not None:
         yield first
     yield from rest
+
+
+def _distinct_vault(parts: list[pa.Table]) -> pa.Table:
+    """Vault rows distinct by (kind, raw): token and normalised form follow from those two."""
+    if not parts:
+        return VAULT.empty_table().drop_columns(["source_file"])
+    vault = pa.concat_tables(parts).combine_chunks()
+    identity = pc.binary_join_element_wise(vault.column("kind"), vault.column("raw"), "\x1f")
+    return vault.take(pc.index_in(pc.unique(identity), value_set=identity))
 
 
 def _set(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
