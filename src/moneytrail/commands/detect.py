@@ -104,8 +104,7 @@ def register(app: typer.Typer) -> None:
             trained: dict[str, Any] | None = None
             if train_labels is not None:
                 labels = load_labels(train_labels, load_key(config.key_file), warehouse)
-                positives = set().union(*labels.accounts.values()) if labels.accounts else set()
-                trained = train(frame, positives, model_file)
+                trained = train(frame, labels.typology_of(), model_file)
             scores = apply(frame, model_file)
             warehouse.write_table("account_scores", scores)
         flagged = int(sum(scores.column("flagged").to_pylist()))
@@ -123,6 +122,9 @@ def register(app: typer.Typer) -> None:
         engine: EngineOption = None,
         rules: RulesOption = None,
         no_lift: Annotated[bool, typer.Option("--no-lift", help="Skip the single-member runs.")] = False,
+        model: Annotated[
+            Path | None, typer.Option("--model", help="Score accounts with this trained model (from `score --train`).")
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Precision, recall and F1 per typology (accounts and transactions) and the coalition's lift."""
@@ -134,7 +136,9 @@ def register(app: typer.Typer) -> None:
             raise UserError(f"labels folder not found: {labels}")
         config = resolve(home, engine)
         with _open(home, engine) as warehouse:
-            report = evaluate(warehouse, labels, load_key(config.key_file), load_rules(rules), lift=not no_lift)
+            report = evaluate(
+                warehouse, labels, load_key(config.key_file), load_rules(rules), lift=not no_lift, model=model
+            )
         if as_json:
             emit_json(report)
             return

@@ -31,6 +31,14 @@ class Labels:
     accounts: dict[str, set[str]]  # typology -> identities
     transactions: dict[str, set[str]]  # typology -> txn ids
 
+    def typology_of(self) -> dict[str, str]:
+        """identity -> typology (the first in name order where an account carries several)."""
+        out: dict[str, str] = {}
+        for typology in sorted(self.accounts, reverse=True):
+            for who in self.accounts[typology]:
+                out[who] = typology
+        return out
+
 
 def identity(account_key: str) -> str:
     """The coalition identity of an account key: its token (after the member or chain prefix)."""
@@ -105,6 +113,19 @@ def _merchant_accounts(engine: Engine, alerts: pa.Table) -> dict[str, set[str]]:
     return out
 
 
+def model_predictions(engine: Engine, model: Path, alerts: pa.Table) -> dict[str, set[str]]:
+    """Accounts the learned model flags, per predicted typology (reads `detect_txn`)."""
+    from moneytrail.detect.score.model import account_frame, apply
+
+    engine.write_table("alerts", alerts)  # rule hits are model features
+    scored = apply(account_frame(engine), model).to_pylist()
+    out: dict[str, set[str]] = defaultdict(set)
+    for row in scored:
+        if row["flagged"]:
+            out[row["typology"]].add(row["node"])
+    return dict(out)
+
+
 def scores(truth: dict[str, set[str]], predicted: dict[str, set[str]]) -> dict[str, dict[str, float]]:
     out = {}
     for typology in sorted(set(truth) | set(predicted)):
@@ -139,11 +160,14 @@ def evaluate(
     specs: list[RuleSpec] | None = None,
     lift: bool = True,
     min_score: float = MIN_TYPOLOGY_SCORE,
+    model: Path | None = None,
 ) -> dict[str, Any]:
     """Detection on the coalition's tokens versus on each member's data alone, scored against labels."""
     labels = load_labels(labels_dir, key, engine)
     coalition = detect(engine, specs=specs, store=False)
     found = predictions(engine, coalition.alerts, min_score)
+    if model is not None:
+        found = Labels(model_predictions(engine, model, coalition.alerts), found.transactions)
     report: dict[str, Any] = {
         "account": scores(labels.accounts, found.accounts),
         "transaction": scores(labels.transactions, found.transactions),

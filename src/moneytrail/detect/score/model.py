@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from moneytrail.detect.graph.features import GraphParams, graph_features, transaction_edges
-from moneytrail.detect.score.learn import fit, matrix, metrics, predict, threshold_on_training
+from moneytrail.detect.score.learn import fit, matrix, metrics
 from moneytrail.errors import UserError
 from moneytrail.warehouse.engine import Engine
 
@@ -61,26 +61,32 @@ def _columns(frame: pa.Table) -> list[str]:
     return [c for c in frame.column_names if c not in ("node", "_first_t")]
 
 
-def train(frame: pa.Table, positives: set[str], out: Path, seed: int = 0) -> dict[str, Any]:
-    """Train on the earliest accounts, test on the latest; save the model with its metadata."""
+def train(frame: pa.Table, typology_of: dict[str, str], out: Path, seed: int = 0) -> dict[str, Any]:
+    """Train a multiclass model (class 0 = no typology) on the earliest accounts, test on the latest; save it."""
     nodes = [str(n) for n in frame.column("node").to_pylist()]
     first = np.asarray(frame.column("_first_t").to_numpy(zero_copy_only=False), dtype=np.float64)
-    y = np.array([1 if n in positives else 0 for n in nodes], dtype=np.int64)
-    if y.sum() < 4:
+    classes = ["none", *sorted({typology_of[n] for n in nodes if n in typology_of})]
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index[typology_of[n]] if n in typology_of else 0 for n in nodes], dtype=np.int64)
+    if (y > 0).sum() < 4:
         raise UserError("too few labelled accounts in the warehouse to train a score (need at least 4)")
     columns = _columns(frame)
     x = matrix(frame, columns, nodes)
     cut = float(np.quantile(first, TRAIN_SHARE))
     train_rows, test_rows = first <= cut, first > cut
-    if y[train_rows].sum() < 2 or (1 - y[train_rows]).sum() < 2:
-        raise UserError("the training period holds too few positives or negatives")
-    threshold = threshold_on_training(x[train_rows], y[train_rows], seed)
+    if (y[train_rows] > 0).sum() < 2:
+        raise UserError("the training period holds too few labelled accounts")
     model = fit(x[train_rows], y[train_rows], seed)
-    tested = metrics(y[test_rows], predict(model, x[test_rows]), threshold).as_dict() if test_rows.any() else {}
+    tested: dict[str, Any] = {}
+    if test_rows.any():
+        probabilities = np.asarray(model.predict_proba(x[test_rows]), dtype=np.float64)
+        any_risk = 1.0 - probabilities[:, list(model.classes_).index(0)] if 0 in model.classes_ else np.zeros(len(y))
+        tested = metrics((y[test_rows] > 0).astype(np.int64), any_risk, 0.5).as_dict()
     meta = {
-        "kind": "lightgbm",
+        "kind": "lightgbm-multiclass",
+        "classes": [classes[int(c)] for c in model.classes_],
         "features": columns,
-        "threshold": threshold,
+        "threshold": 0.5,
         "training_range": {
             "from": datetime.fromtimestamp(float(first.min()), UTC).isoformat(),
             "to": datetime.fromtimestamp(cut, UTC).isoformat(),
@@ -112,11 +118,18 @@ def apply(frame: pa.Table, model_file: Path) -> pa.Table:
             for c in meta["features"]
         ]
     )
-    scores = np.asarray(booster.predict(x), dtype=np.float64) if len(nodes) else np.zeros(0)
+    classes = list(meta.get("classes", ["none", "risk"]))
+    raw = np.asarray(booster.predict(x), dtype=np.float64) if len(nodes) else np.zeros((0, len(classes)))
+    probabilities = raw.reshape(len(nodes), -1) if raw.ndim == 2 else np.column_stack([1 - raw, raw])
+    none = classes.index("none") if "none" in classes else None
+    risk = 1.0 - probabilities[:, none] if none is not None else probabilities.max(axis=1)
+    best = np.array(classes, dtype=object)[probabilities.argmax(axis=1)] if len(nodes) else np.array([], dtype=object)
+    flagged = (risk >= float(meta["threshold"])) & (best != "none")
     return pa.table(
         {
             "node": pa.array(nodes, pa.string()),
-            "score": pa.array(scores, pa.float64()),
-            "flagged": pa.array(scores >= float(meta["threshold"]), pa.bool_()),
+            "score": pa.array(risk, pa.float64()),
+            "typology": pa.array([str(b) for b in best], pa.string()),
+            "flagged": pa.array(flagged, pa.bool_()),
         }
     )
