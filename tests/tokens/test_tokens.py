@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moneytrail.tokens import (
+    CoalitionKey,
     IdentifierError,
     account_key,
     check_address,
@@ -24,6 +25,7 @@ from moneytrail.tokens import (
     token_array,
 )
 from moneytrail.tokens.normalise import normalise_iban
+from moneytrail.tokens.tokenise import Tokeniser
 
 
 @pytest.fixture
@@ -140,3 +142,18 @@ def test_token_array_matches_scalar(key_file: Path) -> None:
 )
 def test_chain_addresses(address: str, chain: str, valid: bool) -> None:
     assert (check_address(address, chain) is None) is valid
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    batches=st.lists(st.lists(st.one_of(st.none(), st.sampled_from("abcdefghij")), max_size=12), max_size=6),
+    memo_size=st.integers(min_value=1, max_value=8),
+)
+def test_tokeniser_memo_across_batches_matches_scalar(batches: list[list[str | None]], memo_size: int) -> None:
+    """The Arrow memo (reused across batches, reset when full) never changes a token."""
+    secret = CoalitionKey("k", 1, b"s" * 32, "2026-01-01")
+    tokeniser = Tokeniser(secret, memo_size=memo_size)
+    for batch in batches:
+        for kind in ("account", "device"):
+            got = tokeniser.array(kind, pa.array(batch, pa.string())).to_pylist()
+            assert got == [None if v is None else token(kind, v, secret) for v in batch]

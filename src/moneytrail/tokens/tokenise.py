@@ -27,7 +27,7 @@ class Tokeniser:
     costs half of building a new HMAC object per value.
     """
 
-    def __init__(self, key: CoalitionKey, memo_size: int = 200_000) -> None:
+    def __init__(self, key: CoalitionKey, memo_size: int = 500_000) -> None:
         block = (
             key.secret.ljust(64, b"\0")
             if len(key.secret) <= 64
@@ -37,6 +37,7 @@ class Tokeniser:
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._memo: dict[str, str] = {}
         self._memo_size = memo_size
+        self._known: dict[str, tuple[pa.Array, pa.Array]] = {}  # kind -> (values, tokens), for `array`
 
     def one(self, message: str) -> str:
         found = self._memo.get(message)
@@ -52,27 +53,40 @@ class Tokeniser:
         return found
 
     def array(self, kind: str, normalised: pa.Array | pa.ChunkedArray) -> pa.Array:
-        """Tokens of a column of normalised identifiers (nulls stay null), one HMAC per distinct value."""
+        """Tokens of a column of normalised identifiers (nulls stay null), one HMAC per distinct value.
+
+        Values already seen (per kind, up to `memo_size` of them) are looked up in Arrow, not
+        hashed again: a file's identifiers repeat across its batches.
+        """
         column = normalised.combine_chunks() if isinstance(normalised, pa.ChunkedArray) else normalised
         encoded = pc.dictionary_encode(column.cast(pa.string()))
-        prefix = f"{kind}:"
-        memo, inner_state, outer_state = self._memo, self._inner, self._outer
+        uniques = encoded.dictionary
+        known_values, known_tokens = self._known.get(kind, (pa.array([], pa.string()), pa.array([], pa.string())))
+        found: pa.Array | None = pc.index_in(uniques, value_set=known_values)
+        new_values = pc.filter(uniques, pc.is_null(found))
+        if len(new_values):
+            new_tokens = pa.array(self._digests(f"{kind}:", new_values.to_pylist()), pa.string())
+            known_values = pa.concat_arrays([known_values, new_values])
+            known_tokens = pa.concat_arrays([known_tokens, new_tokens])
+            found = pc.index_in(uniques, value_set=known_values)
+            if len(known_values) > self._memo_size:  # memory stays bounded: keep this batch's values only
+                known_values, known_tokens, found = uniques, pc.take(known_tokens, found), None
+            self._known[kind] = (known_values, known_tokens)
+        if found is None:
+            return pc.take(known_tokens, encoded.indices)
+        return pc.take(pc.take(known_tokens, found), encoded.indices)
+
+    def _digests(self, prefix: str, values: list[str]) -> list[str]:
+        inner_state, outer_state = self._inner, self._outer
         digests: list[str] = []
         append = digests.append
-        for value in encoded.dictionary.to_pylist():  # the hot loop: locals only, no call per value
-            message = prefix + value
-            found = memo.get(message)
-            if found is None:
-                inner = inner_state.copy()
-                inner.update(message.encode())
-                outer = outer_state.copy()
-                outer.update(inner.digest())
-                found = outer.hexdigest()[:TOKEN_HEX]
-                if len(memo) >= self._memo_size:
-                    memo.clear()  # memory stays bounded on any file size
-                memo[message] = found
-            append(found)
-        return pc.take(pa.array(digests, pa.string()), encoded.indices)
+        for value in values:  # the hot loop: locals only, no call per value
+            inner = inner_state.copy()
+            inner.update((prefix + value).encode())
+            outer = outer_state.copy()
+            outer.update(inner.digest())
+            append(outer.hexdigest()[:TOKEN_HEX])
+        return digests
 
 
 def token_array(kind: str, normalised: pa.Array | pa.ChunkedArray, key: CoalitionKey) -> pa.Array:
