@@ -30,6 +30,13 @@ def _files(out: Path, fmt: str) -> list[dict]:
     return [f for f in manifest["files"] if f["format"] == fmt]
 
 
+def _signed(element: etree._Element) -> int:
+    """A camt amount in cents, negative for debits."""
+    ns = {"c": CAMT_NS}
+    cents = round(float(element.findtext("c:Amt", namespaces=ns)) * 100)
+    return cents if element.findtext("c:CdtDbtInd", namespaces=ns) == "CRDT" else -cents
+
+
 def test_iso20022_messages_parse_with_their_namespace_and_counts(coalition: Path) -> None:
     files = _files(coalition, "iso20022")
     assert {f["message"] for f in files} == {"camt.053.001.08", "pacs.008.001.08"}
@@ -46,13 +53,8 @@ def test_iso20022_messages_parse_with_their_namespace_and_counts(coalition: Path
             for stmt in root.findall("c:BkToCstmrStmt/c:Stmt", ns):
                 # closing balance = opening + credits - debits
                 bal = {b.findtext("c:Tp/c:CdOrPrtry/c:Cd", namespaces=ns): b for b in stmt.findall("c:Bal", ns)}
-
-                def signed(el: etree._Element) -> int:
-                    cents = round(float(el.findtext("c:Amt", namespaces=ns)) * 100)
-                    return cents if el.findtext("c:CdtDbtInd", namespaces=ns) == "CRDT" else -cents
-
-                moved = sum(signed(e) for e in stmt.findall("c:Ntry", ns))
-                assert signed(bal["OPBD"]) + moved == signed(bal["CLBD"])
+                moved = sum(_signed(e) for e in stmt.findall("c:Ntry", ns))
+                assert _signed(bal["OPBD"]) + moved == _signed(bal["CLBD"])
         else:
             ns = {"p": PACS_NS}
             assert root.tag == f"{{{PACS_NS}}}Document"

@@ -86,7 +86,8 @@ def build_merchants(rng: np.random.Generator, world: World, n_merchants: int, pe
                   category=category, weight=float(1.0 / (k + 1) ** 0.9))
     for mcc, price in world["subscriptions"]["plans"]:
         name = {"5815": "StreamFlix", "4899": "CableNow", "5817": "AppStore Plus", "5968": "Box Club",
-                "7273": "MatchMate", "5967": "AdultLive Prime", "5734": "CloudSafe"}.get(str(mcc), "Subscribe")
+                "7273": "MatchMate", "5967": "AdultLive Prime", "5734": "CloudSafe", "7841": "ClipVault",
+                "5816": "GameZone"}.get(str(mcc), "Subscribe")
         name = f"{name} {price}"
         m.add(mid=m.next_mid(), acquirer_id="ACQ01", legal_name=f"{name} Inc", dba_name=name,
               descriptor=descriptor(name, None), mcc=str(mcc), country="US", city="Los Angeles",

@@ -190,7 +190,7 @@ def card_rows(per: Period, n: int) -> pa.Table:
     txn_type[(~atm) & (r > 1 - float(world["chargeback_rate"]))] = "chargeback"
     pos = _where(present, _where(atm, "atm", _where(rng.random(total) < 0.5, "chip", "contactless")),
                    _where(recurring, "recurring", "ecom")).astype(object)
-    url = pc_if(present, ma["declared_url"].take(m_idx))
+    url = _url_variants(rng, pc_if(present, ma["declared_url"].take(m_idx)))
     auth = _obj([f"{v:06X}" for v in rng.integers(0, 16**6, size=total).tolist()])
     amount = usd / rate_m
     return make_table("clearing", total, {
@@ -204,6 +204,20 @@ def card_rows(per: Period, n: int) -> pa.Table:
         "auth_code": auth, "_ts": ts, "_tz": tz_of_country(world, m_country),
         "_id": ctx.next_ids("cardnet", "clearing", total),
     })
+
+
+def _url_variants(rng: np.random.Generator, urls: pa.Array) -> pa.Array:
+    """Observed checkout URLs are not always the declared one: shop subdomains, country domains, checkout pages."""
+    import pyarrow.compute as pc
+
+    n = len(urls)
+    r = rng.random(n)
+    shop = pc.replace_substring(urls, "https://www.", "https://shop.")
+    country = pc.replace_substring(urls, ".com", ".co.uk")
+    checkout = pc.binary_join_element_wise(urls, "/checkout", "")
+    out = pc.if_else(pa.array(r < 0.04), shop, urls)
+    out = pc.if_else(pa.array((r >= 0.04) & (r < 0.06)), country, out)
+    return pc.if_else(pa.array((r >= 0.06) & (r < 0.12)), checkout, out)
 
 
 def pc_if(mask: np.ndarray, values: pa.Array) -> pa.Array:
@@ -445,8 +459,9 @@ def ewallet_rows(per: Period, n: int) -> pa.Table:
         "partner_ref": _where(remit_in, _obj([f"X{v:011d}" for v in rng.integers(0, 10**11, size=n).tolist()]),
                                 None),
         "agent_id": agent, "location": _where(agent != None, pop["city"][holder], None),  # noqa: E711
-        "note": _where(send & (rng.random(n) < 0.3), _pick(rng, ["pang load", "bayad", "utang", "salamat",
-                                                                    "allowance", "pamasahe"], n), None),
+        "note": _where(send & (rng.random(n) < 0.3), _pick(rng, ["pang load", "bayad", "utang", "salamat", "load",
+                                                                    "allowance", "pamasahe", "pm sent", "access"],
+                                                               n), None),
         "device_id": _where(remit_in, None, pop["device"][holder]), "_ts": ts, "_tz": 480,
         "_id": ctx.next_ids("ewallet_ph", "ewallet", n),
     })

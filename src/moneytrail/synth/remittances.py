@@ -58,7 +58,7 @@ def remittances(per: Period, n: int) -> dict[tuple[str, str], pa.Table]:
     receiver = _where(family, rel["receiver"][edge], wallets[rng.integers(0, len(wallets), size=n)])
     relationship = _where(family, rel["relationship"][edge], _pick(rng, ["friend", "partner", "other"], n))
     purpose = _where(family & (rng.random(n) < 0.8), _lookup(PURPOSE, relationship),
-                       _pick(rng, ["education", "medical", "gift", "family_support", "other"], n))
+                       _pick(rng, ["education", "medical", "gift", "family_support", "other", "business"], n))
     payout = world["remittance_payout"]
     methods = list(payout)
     p = np.asarray([float(payout[m]) for m in methods])

@@ -196,4 +196,4 @@ def _beneficiary_side(ctx: Context, cluster: list[int], credits: list[tuple[int,
                 actions.ewallet(ctx, "SEND", ctx.clamp(ts), php, TYP, sch, from_wallet=pop["wallet"][payer],
                                 from_name=pop.full_name(payer), from_country="PH", to_wallet=pop["wallet"][target],
                                 to_name=pop.full_name(target), device_id=pop["device"][payer],
-                                note=str(ctx.rng.choice(["", "load", "access", "vip", "pm sent"])) or None)
+                                note=str(ctx.rng.choice(["", "load", "access", "pm sent"])) or None)

@@ -75,7 +75,7 @@ def run(ctx: Context) -> None:
             last = ctx.clamp(start + float(offsets[k]))
             payee = mule if k == 0 or ctx.rng.random() < 0.8 else mules[int(ctx.rng.integers(0, len(mules)))]
             actions.p2p(ctx, victim, payee, last, amount,
-                        str(ctx.rng.choice(["", "", "ok", "sent", "pls", "here", "stop"])) or None, TYP, sch)
+                        str(ctx.rng.choice(["", "", "ok", "sent", "pls", "here"])) or None, TYP, sch)
             paid += amount
             usd = min(usd * ctx.uniform([1.2, 2.5]), max_usd)
         if ctx.rng.random() < float(cfg["liquidity_hunt_probability"]):

@@ -26,7 +26,7 @@ def _branch(ctx: Context, region: str) -> str:
 def ad_merchant(ctx: Context) -> int:
     found = ctx.merchants.by_category("ads")
     if len(found):
-        return int(found[0])
+        return int(ctx.rng.choice(found))
     m = ctx.merchants
     return m.add(mid=m.next_mid(), acquirer_id="ACQ03", legal_name="ClassiFind Media Inc", dba_name="ClassiFind",
                  descriptor="CLASSIFIND ADS", mcc="7311", country="US", city="Las Vegas",
