@@ -165,9 +165,10 @@ class Stager:
             raise ValueError(f"reader did not provide required columns {missing_required}")
         raw = " || ',' || ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), '')" for c in raw_columns)
         bad = f"CASE {' '.join(tests)} END" if tests else "NULL::STRUCT(f VARCHAR, r VARCHAR)"
+        # the verdict first, so the raw text is only built for the (few) rejected rows
         checked = (
-            f"SELECT {', '.join(values)}, CAST(source_row AS VARCHAR) AS _location, {bad} AS _bad, "
-            f"{raw} AS _raw FROM {view}"
+            f"SELECT {', '.join(values)}, CAST(source_row AS VARCHAR) AS _location, _bad, "
+            f"CASE WHEN _bad IS NOT NULL THEN {raw} END AS _raw FROM (SELECT *, {bad} AS _bad FROM {view})"
         )
         present = [t.name for t in schema if t.name in given.names]
         outputs = []
