@@ -137,3 +137,11 @@ def test_spark_dialect_rewrites_distinct_window() -> None:
     assert "COLLECT_SET" in spark_sql.upper()
     assert "DISTINCT" not in spark_sql.upper()
     assert DIALECTS["duckdb"].translate(sql) == sql
+
+
+def test_epoch_keeps_fractions_on_each_engine(engine: Engine) -> None:
+    engine.write_table("transactions", _transactions().slice(0, 1))
+    value = engine.query(
+        "SELECT epoch(ts + INTERVAL 500 MILLISECOND) - epoch(ts) AS half FROM transactions"
+    ).column(0)[0].as_py()
+    assert value == pytest.approx(0.5)

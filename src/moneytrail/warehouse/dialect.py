@@ -34,8 +34,8 @@ class Dialect:
 
     name: ClassVar[str] = "duckdb"
     sqlglot_dialect: ClassVar[str] = "duckdb"
-    # function name (upper case, as DuckDB spells it) -> template in the target dialect;
-    # {0}, {1}, ... are the arguments rendered in the target dialect.
+    # function name (upper case, as sqlglot names the parsed function: DuckDB's epoch() is
+    # TIME_TO_UNIX) -> template in the target dialect; {0}, {1}, ... are the arguments.
     functions: ClassVar[dict[str, str]] = {}
     transforms: ClassVar[tuple[Transform, ...]] = ()
 
@@ -71,7 +71,7 @@ class SparkDialect(Dialect):
     sqlglot_dialect: ClassVar[str] = "spark"
     functions: ClassVar[dict[str, str]] = {
         # DuckDB epoch(ts) is seconds since 1970 as a double; Spark's unix_timestamp truncates.
-        "EPOCH": "CAST(unix_micros({0}) AS DOUBLE) / 1000000",
+        "TIME_TO_UNIX": "CAST(unix_micros({0}) AS DOUBLE) / 1000000",
     }
     transforms: ClassVar[tuple[Transform, ...]] = (_distinct_count_window,)
 

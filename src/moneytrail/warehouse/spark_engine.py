@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -33,7 +34,8 @@ def spark_session(master: str = "local[*]") -> SparkSession:
             return _sessions[master]
         from pyspark.sql import SparkSession
 
-        os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
+        # Workers must run this interpreter (the venv), or they cannot import moneytrail.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = (
             SparkSession.builder.master(master)
             .appName("moneytrail")
