@@ -23,24 +23,37 @@ from moneytrail.errors import UserError
 from moneytrail.trace import kernel
 from moneytrail.warehouse.engine import Engine
 
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 
 # Both sides of a cross-member payment are often reported (the sender's bank and the
 # receiver's e-wallet): the same (payer, payee, value, day) seen by two members is one
 # payment. Within each member's own rows every payment counts; across members, the
 # k-th copy from each member is the same k-th payment.
+# An exchange's withdrawal is also seen twice: its ledger row (customer -> address, with the
+# tx hash) and the chain's output to that address. The ledger row is kept (it ties the
+# customer to the address); the chain output it duplicates is dropped, so the address is
+# not paid twice and the transaction node keeps what the exchange's hot wallet put in.
 EDGES_SQL = """
-WITH edges AS (
+WITH ledger_legs AS (
+    SELECT DISTINCT tx_hash, dst_token FROM transactions
+    WHERE tx_hash IS NOT NULL AND dst_token IS NOT NULL AND chain IS NOT NULL
+      AND NOT starts_with(txn_id, chain || ':' || tx_hash)
+),
+edges AS (
     SELECT
-        coalesce(src_token, src_account) AS src,
-        coalesce(dst_token, dst_account) AS dst,
-        ts,
-        CAST(coalesce(amount_usd, amount) AS DOUBLE) AS value,
-        txn_id,
-        member_id
-    FROM transactions
-    WHERE coalesce(src_token, src_account) IS NOT NULL
-      AND coalesce(dst_token, dst_account) IS NOT NULL
+        coalesce(t.src_token, t.src_account) AS src,
+        coalesce(t.dst_token, t.dst_account) AS dst,
+        t.ts,
+        CAST(coalesce(t.amount_usd, t.amount) AS DOUBLE) AS value,
+        t.txn_id,
+        t.member_id
+    FROM transactions t
+    LEFT JOIN ledger_legs l
+      ON l.tx_hash = t.tx_hash AND l.dst_token = t.dst_token
+     AND starts_with(t.txn_id, t.chain || ':' || t.tx_hash || ':out:')
+    WHERE coalesce(t.src_token, t.src_account) IS NOT NULL
+      AND coalesce(t.dst_token, t.dst_account) IS NOT NULL
+      AND l.tx_hash IS NULL
 ),
 ranked AS (
     SELECT *,
