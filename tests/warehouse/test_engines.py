@@ -145,3 +145,9 @@ def test_epoch_keeps_fractions_on_each_engine(engine: Engine) -> None:
         "SELECT epoch(ts + INTERVAL 500 MILLISECOND) - epoch(ts) AS half FROM transactions"
     ).column(0)[0].as_py()
     assert value == pytest.approx(0.5)
+
+
+def test_duckdb_memory_limit_is_applied(tmp_path: Path) -> None:
+    with DuckDBEngine(tmp_path / "w.duckdb", memory_limit="512MB") as duck:
+        setting = duck.query("SELECT current_setting('memory_limit') AS m").column(0)[0].as_py()
+    assert setting.replace(" ", "").upper().startswith(("512", "488"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from moneytrail.config import Settings, settings
 from moneytrail.warehouse.engine import Engine, check_name, literal
 
@@ -15,7 +17,7 @@ def open_engine(config: Settings | None = None) -> Engine:
         return SparkEngine(config.spark_root, config.spark_master)
     from moneytrail.warehouse.duckdb_engine import DuckDBEngine
 
-    return DuckDBEngine(config.warehouse_path)
+    return DuckDBEngine(config.warehouse_path, memory_limit=os.environ.get("MONEYTRAIL_DUCKDB_MEMORY_LIMIT"))
 
 
 __all__ = ["Engine", "check_name", "literal", "open_engine"]

@@ -15,7 +15,9 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = DIALECTS["duckdb"]
 
-    def __init__(self, path: Path | str | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self, path: Path | str | None = None, threads: int | None = None, memory_limit: str | None = None
+    ) -> None:
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -23,6 +25,8 @@ class DuckDBEngine(Engine):
         self.con.execute("SET TimeZone = 'UTC'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:  # caps DuckDB's buffer cache too (by default 80% of RAM)
+            self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
 
     def query(self, sql: str) -> pa.Table:
         relation = self.con.sql(sql)
