@@ -101,7 +101,7 @@ def run_demo(config: Settings, transactions: int, seed: int, show_progress: bool
             bar.update(task, description="evaluate against the generator's labels")
             started = time.perf_counter()
             quality = evaluate(engine, data_dir / "labels", load_key(config.key_file), lift=True)
-            detect(engine)  # evaluate's runs don't store: leave the coalition's alerts in the warehouse
+            detection = detect(engine)  # evaluate's runs don't store: leave the coalition's alerts in the warehouse
             timings["evaluate"] = time.perf_counter() - started
             per_member = engine.query(
                 "SELECT member_id, count(*) AS transactions FROM transactions GROUP BY member_id ORDER BY member_id"
@@ -125,6 +125,7 @@ def run_demo(config: Settings, transactions: int, seed: int, show_progress: bool
         "alerts": detection.alerts.num_rows,
         "alerts_by_typology": dict(sorted(by_typology.items(), key=lambda kv: -kv[1])),
         "reportable_subjects": len(reportable),
+        "suspicious_networks": detection.networks,
         "queued_alerts": queued,
         "top_subjects": [
             {k: s[k] for k in ("subject", "total_score", "explanation")}
@@ -161,7 +162,8 @@ def _print(summary: dict[str, Any]) -> None:
         ["generated", f"{summary['generated']['transactions']:,} transactions in {summary['generated']['files']} files"
                       f" ({summary['generated']['exploitation_share']:.3%} exploitation)"],
         ["ingested", f"{ingest['loaded']:,} loaded, {ingest['quarantined']:,} quarantined of {ingest['read']:,} read"],
-        ["detected", f"{summary['alerts']:,} alerts, {summary['reportable_subjects']:,} reportable subjects"],
+        ["detected", f"{summary['alerts']:,} alerts, {summary['reportable_subjects']:,} reportable subjects "
+                     f"in {summary['suspicious_networks']:,} networks"],
         ["seconds", ", ".join(f"{k} {v}" for k, v in summary["seconds"].items())],
         ["home", summary["home"]],
     ])

@@ -55,6 +55,7 @@ def register(app: typer.Typer) -> None:
                     "alerts": result.alerts.num_rows,
                     "subjects": len(summary),
                     "reportable": len(reportable),
+                    "networks": result.networks,
                     "per_rule": per_rule,
                     "top": [
                         {k: s[k] for k in ("subject_kind", "subject", "total_score", "explanation")}
@@ -76,7 +77,10 @@ def register(app: typer.Typer) -> None:
                 for s in sorted(reportable, key=lambda s: -s["total_score"])[:15]
             ],
         )
-        err_console.print(f"{result.alerts.num_rows:,} alerts, {len(reportable):,} reportable subjects")
+        err_console.print(
+            f"{result.alerts.num_rows:,} alerts, {len(reportable):,} reportable subjects "
+            f"in {result.networks:,} suspicious networks (table suspicious_networks)"
+        )
 
     @app.command("score")
     def score_command(

@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from moneytrail.detect.alerts import RuleRun, drop_hits, risk_summary, run_rules
+from moneytrail.detect.networks import suspicious_networks
 from moneytrail.detect.prepare import prepare
 from moneytrail.detect.rulespec import RuleSpec, load_rules
 from moneytrail.warehouse.engine import Engine
@@ -20,6 +21,7 @@ class Detection:
     alerts: pa.Table
     summary: pa.Table
     runs: list[RuleRun]
+    networks: int = 0  # components of the suspicious subgraph with a reportable subject (stored runs only)
 
 
 def detect(
@@ -39,7 +41,9 @@ def detect(
     finally:
         drop_hits(engine, specs)
     summary = risk_summary(alerts, specs)
+    networks = 0
     if store:
         engine.write_table("alerts", alerts)
         engine.write_table("risk_summary", summary)
-    return Detection(alerts, summary, runs)
+        networks = suspicious_networks(engine)
+    return Detection(alerts, summary, runs, networks)
