@@ -33,6 +33,11 @@ def home(tmp_path: Path) -> Path:
             }),
         )
         engine.write_table(
+            "suspicious_networks",
+            pa.table({"component": ["tok1", "quiet"], "nodes": [5, 3], "flagged_nodes": [2, 0],
+                      "total_score": [4.5, 0.0]}),
+        )
+        engine.write_table(
             "risk_summary",
             pa.table({"subject": ["ewallet_ph:tok1", "bc1qvendor"], "total_score": [4.5, 2.0],
                       "explanation": ["R03 + R01", "R22"]}),
@@ -49,6 +54,7 @@ def test_api_and_pages(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with _client(home, monkeypatch) as client:
         summary = client.get("/v1/summary").json()
         assert summary["tables"]["alerts"] == 3
+        assert summary["networks"] == [{"component": "tok1", "nodes": 5, "flagged_nodes": 2, "total_score": 4.5}]
         assert summary["alerts_by_typology"][0] == {
             "typology": "lsac", "alerts": 2, "subjects": 1, "title": summary["alerts_by_typology"][0]["title"]
         }
@@ -59,6 +65,7 @@ def test_api_and_pages(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert client.get("/v1/subjects/nobody").status_code == 404
         page = client.get("/")
         assert page.status_code == 200 and "ewallet_ph:tok1" in page.text and "Alerts by typology" in page.text
+        assert "Suspicious networks" in page.text and "/trace?from=tok1" in page.text
         assert "7 senders" in client.get("/alerts").text
         assert client.get("/subjects/bc1qvendor").status_code == 200
     store = Store(f"sqlite:///{home / 'store.db'}")

@@ -178,7 +178,13 @@ def _summary(state: AppState) -> dict[str, Any]:
             {**row, "title": typology_title(row["typology"]) if row["typology"] in known else row["typology"]}
             for row in rows
         ]
-    return {"tables": counts, "alerts_by_typology": by_typology}
+    networks: list[dict[str, Any]] = []
+    if state.has_table("suspicious_networks"):
+        networks = state.query(
+            "SELECT component, nodes, flagged_nodes, total_score FROM suspicious_networks "
+            "WHERE flagged_nodes > 0 ORDER BY total_score DESC, component LIMIT 15"
+        ).to_pylist()
+    return {"tables": counts, "alerts_by_typology": by_typology, "networks": networks}
 
 
 def _alerts(state: AppState, typology: str | None, subject: str | None, limit: int) -> list[dict[str, Any]]:
