@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,18 +42,17 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def upgrade(self, revision: str = "head") -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        self._migrate(command.upgrade, revision)
 
     def downgrade(self, revision: str = "base") -> None:
+        self._migrate(command.downgrade, revision)
+
+    def _migrate(self, step: Callable[[Config, str], None], revision: str) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, revision)
+            step(config, revision)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
