@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
@@ -59,6 +60,8 @@ STAGED: dict[str, pa.Schema] = {
 }
 # formats that are CSV with a fixed mapping
 FORMAT_MAPPINGS = {"cards": "cards_clearing", "exchange": "exchange_ledger", "sites": "site_reports"}
+# rows per batch handed to the loader: two DuckDB row groups (the loader appends them in one write)
+CHUNK_ROWS = 245_760
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -153,8 +156,6 @@ def read_csv_mapped(path: Path, context: ReadContext) -> Iterator[Batch]:
     # the first scan keeps malformed lines in a reject table; later scans of the file skip them
     first_scan = f"read_csv({_literal(path)}, {options}, store_rejects=true, rejects_table='_rejects')"
     later_scan = f"read_csv({_literal(path)}, {options}, ignore_errors=true)"
-    raw = [f"__raw_{i}" for i in range(len(header))]  # the line as read, for quarantine
-    originals = ", ".join(f"{_quote(c)} AS {r}" for c, r in zip(header, raw, strict=True))
     try:
         stream = stager.con.cursor()
         for spec in mapping["tables"].values():  # every expression must bind before anything is yielded
@@ -170,9 +171,14 @@ def read_csv_mapped(path: Path, context: ReadContext) -> Iterator[Batch]:
             table = str(spec.get("table", name_in_mapping))
             fields = {k: _expression(v, member) for k, v in spec["fields"].items()}
             select = ", ".join(f"{sql} AS {_quote(field)}" for field, sql in fields.items())
+            # the line as read, for quarantine; a column some field copies as it is is not exported twice
+            copied = {column: field for field, column in spec["fields"].items() if isinstance(column, str)}
+            raw = [copied.get(c, f"__raw_{i}") for i, c in enumerate(header)]
+            originals = "".join(f"{_quote(c)} AS {r}, " for c, r in zip(header, raw, strict=True) if c not in copied)
             keep = f"coalesce(({spec.get('where') or 'true'}), false) AS __keep"
-            query = f"SELECT {select}, {originals}, {keep} FROM {first_scan if counted else later_scan}"
-            yield from _scan(stream, query, stager, STAGED[table], table, raw, counted, context.batch_rows, path)
+            query = f"SELECT {select}, {originals}{keep} FROM {first_scan if counted else later_scan}"
+            chunk = min(context.batch_rows, CHUNK_ROWS)
+            yield from _scan(stream, query, stager, STAGED[table], table, raw, counted, chunk, path)
             if counted:
                 yield from _leftovers(stream)
     finally:
@@ -193,9 +199,8 @@ def _scan(
     """Stream a mapped query in batches: record numbers in order, filtered rows reported."""
     seen = 0
     try:
-        for record_batch in con.sql(query).to_arrow_reader(batch_rows):
-            rows = pa.Table.from_batches([record_batch])
-            numbers = pa.array(range(seen + 1, seen + rows.num_rows + 1), pa.int64()).cast(pa.string())
+        for rows in _chunks(con.sql(query).to_arrow_reader(batch_rows), batch_rows):
+            numbers = pa.array(np.arange(seen + 1, seen + rows.num_rows + 1, dtype=np.int64)).cast(pa.string())
             seen += rows.num_rows
             rows = rows.append_column("source_row", pc.binary_join_element_wise("record ", numbers, ""))
             keep = rows.column("__keep")
@@ -208,6 +213,21 @@ def _scan(
             return
         reason = f"CSV unreadable from here on: {str(error).splitlines()[0]}"
         yield Batch(table, schema.empty_table(), 1, rejected([(f"after record {seen}", "", reason, path.name)]))
+
+
+def _chunks(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
+    """DuckDB's record batches (~64k rows) gathered into tables of about `rows` rows: fewer,
+    larger batches downstream (staging, tokenising, appends), each of a bounded size."""
+    held: list[pa.RecordBatch] = []
+    count = 0
+    for batch in reader:
+        held.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(held)
+            held, count = [], 0
+    if held:
+        yield pa.Table.from_batches(held)
 
 
 def _leftovers(con: Any) -> Iterator[Batch]:

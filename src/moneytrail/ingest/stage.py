@@ -90,6 +90,15 @@ def _reference_database() -> duckdb.DuckDBPyConnection:
     return con
 
 
+@cache
+def _fx_day_key() -> str:
+    """How a staged `ts` is keyed for the rates lookup: by its UTC day when every rate starts at
+    midnight (the shipped table), which gives the same rate as the timestamp itself."""
+    con = _reference_database().cursor()
+    midnight = con.execute("SELECT coalesce(bool_and(valid_from = date_trunc('day', valid_from)), true) FROM ref_fx")
+    return "date_trunc('day', {})" if midnight.fetchall()[0][0] else "{}"
+
+
 class Stager:
     """A DuckDB cursor over the shared reference tables (currencies, countries, rates)."""
 
@@ -118,32 +127,35 @@ class Stager:
     def _stage(
         self, view: str, given: pa.Schema, schema: pa.Schema, raw_columns: list[str]
     ) -> tuple[pa.Table, pa.Table]:
+        """One query, each conversion computed once: text (trimmed, '' -> NULL) -> typed value ->
+        verdict (the first failed check) -> amount_usd; rows are split by verdict in Arrow."""
         config = checks()
-        values: list[str] = []
+        missing_required = [t.name for t in schema if not t.nullable and t.name not in given.names]
+        if missing_required:
+            raise ValueError(f"reader did not provide required columns {missing_required}")
+        texts: list[str] = []  # layer 1: the trimmed text of every column
+        text_names: list[str] = []
+        values: list[str] = []  # layer 2: typed (and canonical) values
+        typed: dict[str, str] = {}
+        joins: list[str] = []  # layer 3: reference lookups
+        required: list[str] = []
         tests: list[str] = []
-        for target in schema:
+        for index, target in enumerate(schema):
             name = target.name
-            column = _quote(name)
             if name not in given.names:
                 continue
-            source = given.field(name)
+            column, source = _quote(name), given.field(name)
             sql_type = _sql_type(target.type)
+            text = f"__text_{index}"
+            text_names.append(text)
             if source.type == target.type and not pa.types.is_string(target.type):
-                value = column
+                texts.append(f"{column} AS {text}")
+                value = text
             else:
-                text = f"NULLIF(trim(CAST({column} AS VARCHAR)), '')"
+                texts.append(f"NULLIF(trim(CAST({column} AS VARCHAR)), '') AS {text}")
                 value = text if pa.types.is_string(target.type) else f"TRY_CAST({text} AS {sql_type})"
-                if not pa.types.is_string(target.type):
-                    tests.append(
-                        f"WHEN {text} IS NOT NULL AND {value} IS NULL "
-                        f"THEN {{'f': {_text(name)}, 'r': {_text('not a valid ' + sql_type.split('(')[0].lower())}}}"
-                    )
             if name in config["currency_fields"]:
                 value = f"upper({value})"
-                tests.append(
-                    f"WHEN {value} IS NOT NULL AND {value} NOT IN (SELECT code FROM ref_currencies) "
-                    f"THEN {{'f': {_text(name)}, 'r': 'not an ISO 4217 currency'}}"
-                )
             if name in config["country_fields"]:
                 aliases = " ".join(
                     f"WHEN {_text(k)} THEN {_text(v)}" for k, v in config.get("country_aliases", {}).items()
@@ -151,25 +163,38 @@ class Stager:
                 value = f"upper({value})"
                 if aliases:
                     value = f"(CASE {value} {aliases} ELSE {value} END)"
-                tests.append(
-                    f"WHEN {value} IS NOT NULL AND {value} NOT IN (SELECT code FROM ref_countries) "
-                    f"THEN {{'f': {_text(name)}, 'r': 'not an ISO 3166 country'}}"
-                )
-            if name in config["non_negative"]:
-                tests.append(f"WHEN {value} < 0 THEN {{'f': {_text(name)}, 'r': 'negative amount'}}")
-            if not target.nullable:
-                tests.insert(0, f"WHEN {value} IS NULL THEN {{'f': {_text(name)}, 'r': 'missing'}}")
             values.append(f"{value} AS {column}")
-        missing_required = [t.name for t in schema if not t.nullable and t.name not in given.names]
-        if missing_required:
-            raise ValueError(f"reader did not provide required columns {missing_required}")
-        raw = " || ',' || ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), '')" for c in raw_columns)
-        bad = f"CASE {' '.join(tests)} END" if tests else "NULL::STRUCT(f VARCHAR, r VARCHAR)"
-        # the verdict first, so the raw text is only built for the (few) rejected rows
-        checked = (
-            f"SELECT {', '.join(values)}, CAST(source_row AS VARCHAR) AS _location, _bad, "
-            f"CASE WHEN _bad IS NOT NULL THEN {raw} END AS _raw FROM (SELECT *, {bad} AS _bad FROM {view})"
+            typed[name] = value
+            if not target.nullable:
+                required.append(f"WHEN v.{column} IS NULL THEN {{'f': {_text(name)}, 'r': 'missing'}}")
+            if value != text and not pa.types.is_string(target.type):
+                kind = sql_type.split("(")[0].lower()
+                tests.append(
+                    f"WHEN v.{text} IS NOT NULL AND v.{column} IS NULL "
+                    f"THEN {{'f': {_text(name)}, 'r': {_text('not a valid ' + kind)}}}"
+                )
+            for fields, reference, reason in (
+                ("currency_fields", "ref_currencies", "not an ISO 4217 currency"),
+                ("country_fields", "ref_countries", "not an ISO 3166 country"),
+            ):
+                if name in config[fields]:
+                    alias = f"__ref_{index}"
+                    joins.append(f"LEFT JOIN {reference} {alias} ON {alias}.code = v.{column}")
+                    tests.append(
+                        f"WHEN v.{column} IS NOT NULL AND {alias}.code IS NULL "
+                        f"THEN {{'f': {_text(name)}, 'r': {_text(reason)}}}"
+                    )
+            if name in config["non_negative"]:
+                tests.append(f"WHEN v.{column} < 0 THEN {{'f': {_text(name)}, 'r': 'negative amount'}}")
+        tests = required[::-1] + tests  # as before: required fields first (last declared first)
+        raws = [f"CAST({_quote(c)} AS VARCHAR) AS __raw_{i}" for i, c in enumerate(raw_columns)]
+        raw = " || ',' || ".join(f"coalesce(c.__raw_{i}, '')" for i in range(len(raw_columns)))
+        layer1 = f"SELECT {', '.join(texts + raws)}, CAST(source_row AS VARCHAR) AS _location FROM {view}"
+        layer2 = (
+            f"SELECT {', '.join(values + text_names)}, {', '.join(f'__raw_{i}' for i in range(len(raw_columns)))}, "
+            f"_location FROM ({layer1})"
         )
+        bad = f"CASE {' '.join(tests)} END" if tests else "NULL::STRUCT(f VARCHAR, r VARCHAR)"
         present = [t.name for t in schema if t.name in given.names]
         outputs = []
         for target in schema:
@@ -180,12 +205,23 @@ class Stager:
                 outputs.append(f"c.{_quote(target.name)}")
             else:
                 outputs.append(f"CAST(NULL AS {_sql_type(target.type)}) AS {_quote(target.name)}")
+        # the verdict first, so the raw text is only built for the (few) rejected rows
+        checked = f"SELECT v.*, {bad} AS _bad FROM ({layer2}) v {' '.join(joins)}"
         join = ""
         if any("fx.usd_per_unit" in o for o in outputs):
-            join = "ASOF LEFT JOIN ref_fx fx ON c.currency = fx.currency AND c.ts >= fx.valid_from"
+            # the rate of each distinct (currency, day) by an ASOF join, then a hash join: an ASOF
+            # join of every row sorts the whole batch
+            key = _fx_day_key()
+            days = f"SELECT DISTINCT {typed['currency']} AS currency, {key.format(typed['ts'])} AS day FROM ({layer1})"
+            rates = (
+                f"SELECT d.currency, d.day, fx.usd_per_unit FROM ({days}) d "
+                "ASOF LEFT JOIN ref_fx fx ON d.currency = fx.currency AND d.day >= fx.valid_from"
+            )
+            join = f"LEFT JOIN ({rates}) fx ON fx.currency = c.currency AND fx.day = {key.format('c.ts')}"
+        raw_text = f"CASE WHEN c._bad IS NOT NULL THEN {raw} END AS _raw"
         # one pass: every row with its verdict, split in Arrow
         result = self.con.sql(
-            f"SELECT {', '.join(outputs)}, c._location, c._bad, c._raw FROM ({checked}) c {join}"
+            f"SELECT {', '.join(outputs)}, c._location, c._bad, {raw_text} FROM ({checked}) c {join}"
         ).to_arrow_table()
         verdict = result.column("_bad")
         passed = pc.is_null(verdict)
