@@ -14,7 +14,9 @@ quarantined if any of its rows was rejected by the reader or by tokenising.
 from __future__ import annotations
 
 import hashlib
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -86,6 +88,54 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _Writer:
+    """Appends to the warehouse from a background thread, in order, one at a time, so the engine
+    writes one batch while the next is read, staged and tokenised (DuckDB releases the GIL while
+    it writes). At most one append waits in the queue: memory stays bounded. The caller waits
+    (`drain`) before it reads the warehouse itself; a failed append is raised there."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def submit(self, write: Callable[[], None]) -> None:
+        self._raise()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="moneytrail-writer", daemon=True)
+            self._thread.start()
+        self._queue.put(write)
+
+    def drain(self) -> None:
+        self._queue.join()
+        self._raise()
+
+    def close(self) -> None:
+        """Finish what was submitted and stop the thread (errors stay for `drain`)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _run(self) -> None:
+        while True:
+            write = self._queue.get()
+            try:
+                if write is None:
+                    return
+                if self._error is None:  # after a failure the rest is skipped, not half applied
+                    write()
+            except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
+                self._error = error
+            finally:
+                self._queue.task_done()
+
+
 def vault_table(member_id: str) -> str:
     return check_name("vault_" + re.sub(r"[^A-Za-z0-9_]", "_", member_id))
 
@@ -102,9 +152,10 @@ class Loader:
         self.key = key
         self.readers = readers
         self.tokeniser = Tokeniser(key)
-        self._vault: list[pa.Table] = []  # the current file's vault rows, each part distinct
+        self._vault_seen: dict[str, pa.Array] = {}  # raw values the current file put in the vault, per kind
         self._pending: dict[str, list[pa.Table]] = {}  # conformed rows not yet appended, per table
         self._flush_rows = FLUSH_ROWS
+        self._writer = _Writer()
         for name in (
             "transactions",
             "accounts",
@@ -193,22 +244,24 @@ class Loader:
         self._ledger_row(digest, source, member_id, fmt, "started", (0, 0, 0))
         own_tokens = self._own_account_tokens(member_id)
         bad_locations: set[str] = set()
-        self._vault, self._pending = [], {}
+        self._vault_seen, self._pending = {}, {}
         self._flush_rows = min(FLUSH_ROWS, batch_rows)
-        for batch in _chain(first, batches):
-            result.read += batch.records
-            self._write_batch(batch, member_id, source, own_tokens, bad_locations)
-            if batch.table == "accounts":  # later batches look up the member's own accounts
-                self._flush("accounts")
-                own_tokens = self._own_account_tokens(member_id)
-            if on_batch is not None:
-                on_batch(source, result.read)
-        for name in list(self._pending):
-            self._flush(name)
-        vault = _distinct_vault(self._vault)
-        if vault.num_rows:
-            self.engine.write_table(vault_table(member_id), _with_source(vault, source, VAULT), "append")
-        self._vault = []
+        try:
+            for batch in _chain(first, batches):
+                result.read += batch.records
+                self._write_batch(batch, member_id, source, own_tokens, bad_locations)
+                if batch.table == "accounts":  # later batches look up the member's own accounts
+                    self._flush("accounts")
+                    self._writer.drain()
+                    own_tokens = self._own_account_tokens(member_id)
+                if on_batch is not None:
+                    on_batch(source, result.read)
+            for name in list(self._pending):
+                self._flush(name)
+            self._writer.drain()
+        finally:
+            self._writer.close()
+        self._vault_seen = {}
         result.quarantined = len(bad_locations)
         result.loaded = result.read - result.quarantined
         self._ledger_row(digest, source, member_id, fmt, "done", (result.read, result.loaded, result.quarantined))
@@ -241,87 +294,118 @@ class Loader:
             bad_locations.update(str(v) for v in dropped.to_pylist())
             rows = rows.filter(pc.invert(pc.is_in(rows.column("source_row"), value_set=dropped.combine_chunks())))
         self._write_quarantine(pa.concat_tables(quarantine), member_id, source)
-        if vault_parts:  # kept per file, distinct, and written once at its end
-            self._vault.extend(vault_parts)
-            if len(self._vault) > 16:  # compact now and then: memory follows the distinct identifiers
-                self._vault = [_distinct_vault(self._vault)]
+        vault = self._new_to_vault(vault_parts)
+        if vault.num_rows:  # appended as the file goes, each raw value once per file
+            self._append(vault_table(member_id), _with_source(vault, source, VAULT))
         schema = SCHEMAS[batch.table]
         if rows.num_rows:
             self._pending.setdefault(batch.table, []).append(_conform(rows, schema, member_id, source))
             if sum(t.num_rows for t in self._pending[batch.table]) >= self._flush_rows:
                 self._flush(batch.table)
 
+    def _new_to_vault(self, parts: list[pa.Table]) -> pa.Table:
+        """The vault rows of `parts` whose (kind, raw) this file has not put in the vault yet."""
+        fresh = []
+        for part in parts:
+            if not part.num_rows:
+                continue
+            kind = part.column("kind")[0].as_py()
+            seen = self._vault_seen.get(kind)
+            if seen is not None:
+                part = part.filter(pc.invert(pc.is_in(part.column("raw"), value_set=seen)))
+                seen = pc.unique(pa.concat_arrays([seen, part.column("raw").combine_chunks()]))
+            else:
+                seen = part.column("raw").combine_chunks()
+            self._vault_seen[kind] = seen
+            fresh.append(part)
+        return pa.concat_tables(fresh) if fresh else VAULT.empty_table().drop_columns(["source_file"])
+
     def _flush(self, table: str) -> None:
-        """Append the rows held for `table` in one write."""
+        """Append the rows held for `table` in one write (in the background)."""
         parts = self._pending.pop(table, [])
         if parts:
-            self._ensure(table)
-            self.engine.write_table(table, pa.concat_tables(parts).combine_chunks(), "append")
+            self._append(table, pa.concat_tables(parts).combine_chunks())
+
+    def _append(self, table: str, rows: pa.Table) -> None:
+        def write() -> None:
+            if table in SCHEMAS:  # a vault is made by its first append
+                self._ensure(table)
+            self.engine.write_table(table, rows, "append")
+
+        self._writer.submit(write)
 
     def _tokenise(
         self, rows: pa.Table, spec: IdentifierColumn, member_id: str, own_tokens: pa.Array
     ) -> tuple[pa.Table, pa.Table, pa.Table]:
+        """Swap one raw identifier column for its token and key: normalised and hashed once per
+        distinct raw value (a dictionary encoding), spread back to the rows by index."""
         raw = rows.column(spec.raw).combine_chunks().cast(pa.string())
+        encoded = pc.dictionary_encode(raw)
+        uniques, indices = encoded.dictionary, encoded.indices
+        normalised_u, reasons_u = normalise_array(uniques, spec.kind)
+        tokens_u = self.tokeniser.array(spec.kind, normalised_u)
+        normalised, tokens = pc.take(normalised_u, indices), pc.take(tokens_u, indices)
         scope = self._scopes(rows, spec)
         public = pc.fill_null(pc.equal(scope, "public"), False)
-        normalised, reasons = normalise_array(raw, spec.kind)
-        reasons = pc.if_else(public, pa.scalar(None, pa.string()), reasons)
-        tokens = self.tokeniser.array(spec.kind, normalised)
-        # on-chain: kept as published; `btctx:HASH` is key and token, a bare address gets `chain:`
-        prefixed = pc.match_substring(raw, ":")
-        chain = (
-            rows.column("chain").combine_chunks() if "chain" in rows.column_names else pa.nulls(len(raw), pa.string())
-        )
-        chain = pc.fill_null(chain.cast(pa.string()), "btc")
-        public_key = pc.if_else(prefixed, raw, pc.binary_join_element_wise(chain, raw, ":"))
-        held = pc.is_in(tokens, value_set=own_tokens)
+        any_public = bool(pc.any(public).as_py())
+        reasons = pc.take(reasons_u, indices)
+        if any_public:
+            reasons = pc.if_else(public, pa.scalar(None, pa.string()), reasons)
+        held = pc.take(pc.is_in(tokens_u, value_set=own_tokens), indices)
         own = pc.fill_null(pc.or_(pc.equal(scope, "own"), pc.and_(pc.equal(scope, "cpty"), held)), False)
-        private_key = pc.binary_join_element_wise(pc.if_else(own, pa.scalar(member_id), pa.scalar("ext")), tokens, ":")
-        key = pc.if_else(public, public_key, private_key)
-        token = pc.if_else(public, raw, tokens)
+        key = pc.binary_join_element_wise(pc.if_else(own, pa.scalar(member_id), pa.scalar("ext")), tokens, ":")
+        token = tokens
+        if any_public:  # on-chain: kept as published; `btctx:HASH` is key and token, a bare address gets `chain:`
+            prefixed = pc.match_substring(raw, ":")
+            chain = (
+                rows.column("chain").combine_chunks()
+                if "chain" in rows.column_names
+                else pa.nulls(len(raw), pa.string())
+            )
+            chain = pc.fill_null(chain.cast(pa.string()), "btc")
+            public_key = pc.if_else(prefixed, raw, pc.binary_join_element_wise(chain, raw, ":"))
+            key = pc.if_else(public, public_key, key)
+            token = pc.if_else(public, raw, tokens)
         out = rows.drop_columns([c for c in (spec.raw, spec.scope) if c in rows.column_names and c != spec.token])
         for name, values in ((spec.token, token), (spec.key, key)):
             if name is not None:
                 out = _set(out, name, values)
         failed = pc.and_(pc.is_valid(reasons), pc.is_valid(raw))
+        failures = pc.sum(failed).as_py() or 0
         location = rows.column("source_row") if "source_row" in rows.column_names else pa.nulls(len(raw), pa.string())
-        field_name = spec.raw.removesuffix("_raw")
         rejected = pa.table(
             {
                 "location": pc.filter(location, failed).cast(pa.string()),
-                "field": pa.array([field_name] * pc.sum(failed).as_py() if pc.sum(failed).as_py() else [], pa.string()),
+                "field": pa.repeat(pa.scalar(spec.raw.removesuffix("_raw"), pa.string()), failures),
                 "reason": pc.filter(reasons, failed),
                 "raw": pc.filter(raw, failed),
             }
         )
-        keep = pc.and_(pc.invert(public), pc.is_valid(normalised))
-        kept_raw = pc.filter(raw, keep)
-        # one row per distinct raw value (its normalised form and token follow from it)
-        first = pc.index_in(pc.unique(kept_raw), value_set=kept_raw)
+        # one vault row per distinct raw value of the rows that keep a token
+        keep = pc.and_(pc.invert(public), pc.is_valid(normalised)) if any_public else pc.is_valid(normalised)
+        first = pc.unique(pc.filter(indices, keep))
         vault = pa.table(
             {
-                "token": pc.take(pc.filter(tokens, keep), first),
-                "kind": pa.array([spec.kind] * len(first), pa.string()),
-                "raw": pc.take(kept_raw, first),
-                "normalised": pc.take(pc.filter(normalised, keep), first),
-                "key_version": pa.array([self.key.version] * len(first), pa.int32()),
+                "token": pc.take(tokens_u, first),
+                "kind": pa.repeat(pa.scalar(spec.kind, pa.string()), len(first)),
+                "raw": pc.take(uniques, first),
+                "normalised": pc.take(normalised_u, first),
+                "key_version": pa.repeat(pa.scalar(self.key.version, pa.int32()), len(first)),
             }
         )
         return out, rejected, vault
 
     def _scopes(self, rows: pa.Table, spec: IdentifierColumn) -> pa.Array:
         n = rows.num_rows
-        if spec.scope is None:
-            return pa.array(["own"] * n, pa.string())
-        if spec.scope in rows.column_names:
+        if spec.scope is not None and spec.scope in rows.column_names:
             return rows.column(spec.scope).combine_chunks().cast(pa.string())
-        return pa.array([spec.scope] * n, pa.string())
+        return pa.repeat(pa.scalar(spec.scope or "own", pa.string()), n)
 
     def _write_quarantine(self, rejected: pa.Table, member_id: str, source: str) -> None:
         if not rejected.num_rows:
             return
         table = rejected.append_column("member_id", pa.array([member_id] * rejected.num_rows, pa.string()))
-        self.engine.write_table("quarantine", _conform(table, QUARANTINE, member_id, source), "append")
+        self._append("quarantine", _conform(table, QUARANTINE, member_id, source))
 
     # -- members ----------------------------------------------------------------------
     def upsert_members(self, members: pa.Table) -> None:
@@ -339,15 +423,6 @@ def _chain(first: Batch | None, rest: Iterator[Batch]) -> Iterator[Batch]:
     if first is not None:
         yield first
     yield from rest
-
-
-def _distinct_vault(parts: list[pa.Table]) -> pa.Table:
-    """Vault rows distinct by (kind, raw): token and normalised form follow from those two."""
-    if not parts:
-        return VAULT.empty_table().drop_columns(["source_file"])
-    vault = pa.concat_tables(parts).combine_chunks()
-    identity = pc.binary_join_element_wise(vault.column("kind"), vault.column("raw"), "\x1f")
-    return vault.take(pc.index_in(pc.unique(identity), value_set=identity))
 
 
 def _set(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
