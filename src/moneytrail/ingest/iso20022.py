@@ -1,10 +1,11 @@
 """ISO 20022 payments: camt.052/053/054 entries, pain.001/pain.008 initiations, pacs.008/009.
 
-Streams with lxml iterparse (memory stays flat: each handled element is cleared) and
-works with any version's namespace, ISO (`urn:iso:std:iso:20022:tech:xsd:...`) or a
-national variant (SIX `pain.001.001.03.ch.02.xsd`). One payment per `TxDtls` (or per
-`Ntry` without one), per `CdtTrfTxInf`, per `DrctDbtTxInf`. A file of another message
-type is refused with a line naming it.
+Streams with lxml iterparse; runs of parsed items are turned into fields by a compiled XSLT
+(iso20022_extract, in C), then into payments on whole Arrow columns (iso20022_rows), and are
+removed from the tree, so memory stays flat. Works with any version's namespace, ISO
+(`urn:iso:std:iso:20022:tech:xsd:...`) or a national variant (SIX `pain.001.001.03.ch.02.xsd`).
+One payment per `TxDtls` (or per `Ntry` without one), per `CdtTrfTxInf`, per `DrctDbtTxInf`.
+A file of another message type is refused with a line naming it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,12 @@ import yaml
 from lxml import etree
 
 from moneytrail.ingest.base import Batch, ReadContext, refuse, rejected
+from moneytrail.ingest.iso20022_extract import Extraction
+from moneytrail.ingest.iso20022_rows import Rows
 from moneytrail.ingest.schemas import STAGED_TRANSACTIONS
 from moneytrail.ingest.stage import Stager
 
 _MESSAGE = re.compile(r"\b([a-z]{4})\.(\d{3})\.(\d{3})\.(\d{2})")
-_STATEMENT = {"Stmt", "Rpt", "Ntfctn"}
 
 
 @cache
@@ -62,260 +65,80 @@ def _check_payment_type(path: Path, message: str) -> dict[str, Any]:
     raise refuse(path, f"ISO 20022 {what} carries no payments; nothing loaded")
 
 
-Flat = dict[str, list[str]]
+# walk -> the elements whose items it reads (statements, payment-information groups, messages)
+_CONTAINERS = {
+    "entries": ("Stmt", "Rpt", "Ntfctn"),
+    "initiation": ("PmtInf",),
+    "interbank": ("FIToFICstmrCdtTrf", "FICdtTrf"),
+}
+_ITEMS = {"entries": ("Ntry",), "initiation": ("CdtTrfTxInf", "DrctDbtTxInf"), "interbank": ("CdtTrfTxInf",)}
+EXTRACT_ITEMS = 5_000  # items per XSLT run: large enough to amortise the call, small enough to stay flat
 
 
-def _key(path: str) -> str:
-    return path.replace("n:", "").removeprefix("./")
+class _Stream:
+    """The items of one container (statement, PmtInf, message) seen so far, extracted in runs.
 
+    iterparse reports an item when it is complete; the parser may already have built part of the
+    next, so a run covers exactly the items reported (the first `waiting` of the container's items,
+    in document order) and removes them from the tree afterwards.
+    """
 
-def flatten(element: Any, skip: str | None = None) -> Flat:
-    """An element's descendants as local path -> texts (attributes as path@name), in document order."""
-    out: Flat = {}
+    def __init__(self, ns: str, walk: str, item: str, rows: Rows) -> None:
+        self.ns, self.walk, self.item, self.rows = ns, walk, item, rows
+        self.containers = {f"{{{ns}}}{t}" for t in _CONTAINERS[walk]}
+        self.items = tuple(f"{{{ns}}}{t}" for t in _ITEMS[walk])
+        self.container: Any = None
+        self.ended = 0  # containers closed so far: the open one is number ended + 1
+        self.ordinal = 0
+        self.done = 0  # items of the container already extracted
+        self.done_in_file = 0
+        self.waiting = 0  # items reported, not yet extracted
+        self.extraction = Extraction(walk, ns)
 
-    def walk(node: Any, prefix: str) -> None:
-        for child in node:
-            tag = child.tag
-            if not isinstance(tag, str):  # comments, processing instructions
-                continue
-            local = tag[tag.rfind("}") + 1 :]
-            if not prefix and local == skip:
-                continue
-            path = prefix + local
-            text = child.text
-            if text is not None:
-                text = text.strip()
-                if text:
-                    out.setdefault(path, []).append(text)
-            for name, value in child.attrib.items():
-                out.setdefault(f"{path}@{name}", []).append(value)
-            if len(child):
-                walk(child, path + "/")
+    def on_item(self, element: Any, run: int) -> None:
+        parent = element.getparent()
+        if parent is not self.container:
+            self.flush()
+            if parent is None or parent.tag not in self.containers:
+                return  # an item out of place (not in a statement or group): not a payment here
+            self.container, self.ordinal, self.done = parent, self.ended + 1, 0
+        self.waiting += 1
+        if self.waiting >= run:
+            self.flush()
 
-    walk(element, "")
-    return out
+    def on_container(self, element: Any) -> None:
+        if element is self.container:
+            self.flush()
+            self.container = None
+        self.ended += 1
+        _release(element)
 
+    def flush(self) -> None:
+        if not self.waiting:
+            return
+        container, count = self.container, self.waiting
+        offset = self.done_in_file if self.walk == "interbank" else self.done
+        params = {"debit": "1" if self.item == "DrctDbtTxInf" else "0"} if self.walk == "initiation" else {}
+        self.extraction.run(container, count, self.ordinal, offset, **params)
+        self.done += count
+        self.done_in_file += count
+        self.waiting = 0
+        for child in list(islice(container.iterchildren(*self.items), count)):
+            container.remove(child)
 
-class _Walker:
-    """Turns handled elements into staged rows (all text; the Stager types and checks them)."""
+    @property
+    def pending(self) -> int:
+        return self.extraction.rows
 
-    def __init__(self, ns: str, context: ReadContext, spec: dict[str, Any]) -> None:
-        self.ns = {"n": ns}
-        self.member = context.member_id
-        self.spec = spec
-        self.config = _config()
-        self.header: dict[str, str | None] = {}
-        self.group: dict[str, str | None] = {}  # statement or payment-information level
-        self.seen: dict[str, int] = {}
-        self.group_index = 0
-        self.item_index = 0
-
-    # Accessors read a flattened element (local path -> texts), built in one pass: a dict lookup
-    # per field instead of an ElementPath search per field.
-    def text(self, element: Flat, path: str) -> str | None:
-        found = element.get(_key(path))
-        return found[0] if found else None
-
-    def first(self, element: Flat, *paths: str) -> str | None:
-        for path in paths:
-            found = element.get(_key(path))
-            if found:
-                return found[0]
-        return None
-
-    def amount(self, element: Flat, *paths: str) -> tuple[str | None, str | None]:
-        for path in paths:
-            key = _key(path)
-            found = element.get(key)
-            if found:
-                currency = element.get(key + "@Ccy")
-                return found[0], currency[0] if currency else None
-        return None, None
-
-    def account(self, element: Any, path: str) -> str | None:
-        return self.first(element, f"{path}/n:Id/n:IBAN", f"{path}/n:Id/n:Othr/n:Id", f"{path}/n:Id/n:PrxyId/n:Id")
-
-    def party_country(self, element: Any, path: str) -> str | None:
-        return self.first(
-            element,
-            f"{path}/n:PstlAdr/n:Ctry",
-            f"{path}/n:Pty/n:PstlAdr/n:Ctry",
-            f"{path}/n:CtryOfRes",
-            f"{path}/n:Pty/n:CtryOfRes",
-        )
-
-    def country_of(self, account: str | None, bic: str | None) -> str | None:
-        if account and re.match(r"^[A-Z]{2}[0-9]{2}", account.replace(" ", "")):
-            return account[:2].upper()
-        if bic and len(bic) >= 6:
-            return bic[4:6].upper()
-        return None
-
-    def native_id(self, candidates: list[str | None], fallback: str) -> str:
-        no_id = set(self.config["no_id"])
-        chosen = next((c for c in candidates if c and c.upper() not in no_id), None) or fallback
-        count = self.seen.get(chosen, 0)
-        self.seen[chosen] = count + 1
-        # the same reference twice in one file (batches, repeats) must stay two payments
-        return f"{self.member}:{chosen}" if count == 0 else f"{self.member}:{chosen}#{count + 1}"
-
-    # -- header and group level --------------------------------------------------------
-    def on_header(self, header: Any) -> None:
-        element = flatten(header)
-        self.header = {
-            "msg_id": self.text(element, "n:MsgId"),
-            "created": self.text(element, "n:CreDtTm"),
-            "settlement_date": self.text(element, "n:IntrBkSttlmDt"),
-        }
-
-    def on_statement_account(self, account: Any) -> None:
-        element = flatten(account)
-        self.group_index += 1
-        self.item_index = 0
-        account = self.account(element, ".")
-        bic = self.first(element, "n:Svcr/n:FinInstnId/n:BICFI", "n:Svcr/n:FinInstnId/n:BIC")
-        self.group = {
-            "account": account,
-            "currency": self.text(element, "n:Ccy"),
-            "country": self.country_of(account, bic) or self.party_country(element, "n:Ownr"),
-        }
-
-    # -- items -------------------------------------------------------------------------
-    def entry_rows(self, element: Any, location: str) -> list[dict[str, str | None]]:
-        details = element.findall("n:NtryDtls/n:TxDtls", namespaces=self.ns)
-        entry = flatten(element, skip="NtryDtls")
-        rows = []
-        for index, tx in enumerate(details or [None], start=1):
-            where = f"{location}/NtryDtls/TxDtls[{index}]" if tx is not None else location
-            rows.append(self.entry_row(entry, flatten(tx) if tx is not None else None, where, len(details)))
-        return rows
-
-    def entry_row(self, entry: Flat, tx: Flat | None, location: str, siblings: int) -> dict[str, str | None]:
-        node = tx if tx is not None else entry
-        amount, currency = (None, None)
-        if tx is not None:
-            amount, currency = self.amount(tx, "n:Amt", "n:AmtDtls/n:TxAmt/n:Amt")
-        if amount is None and siblings <= 1:
-            amount, currency = self.amount(entry, "n:Amt")
-        direction = self.first(node, "n:CdtDbtInd") or self.text(entry, "n:CdtDbtInd")
-        credit = direction == "CRDT"
-        side = "Dbtr" if credit else "Cdtr"
-        counterparty = self.account(node, f"n:RltdPties/n:{side}Acct") if tx is not None else None
-        cpty_country = self.party_country(node, f"n:RltdPties/n:{side}") if tx is not None else None
-        cpty_bic = self.first(
-            node, f"n:RltdAgts/n:{side}Agt/n:FinInstnId/n:BICFI", f"n:RltdAgts/n:{side}Agt/n:FinInstnId/n:BIC"
-        )
-        cpty_country = cpty_country or self.country_of(counterparty, cpty_bic)
-        entry_ref = self.first(entry, "n:AcctSvcrRef", "n:NtryRef")
-        refs = (
-            [
-                self.first(tx, "n:Refs/n:AcctSvcrRef"),
-                self.first(tx, "n:Refs/n:TxId"),
-                self.first(tx, "n:Refs/n:EndToEndId"),
-            ]
-            if tx is not None
-            else []
-        )
-        family = self.first(entry, "n:BkTxCd/n:Domn/n:Fmly/n:Cd")
-        own, own_country = self.group.get("account"), self.group.get("country")
-        return {
-            "txn_id": self.native_id([*refs, entry_ref], f"{self.header.get('msg_id')}/{location}"),
-            "ts": self.first(entry, "n:BookgDt/n:DtTm", "n:BookgDt/n:Dt", "n:ValDt/n:DtTm", "n:ValDt/n:Dt")
-            or self.header.get("created"),
-            "amount": amount,
-            "currency": currency or self.group.get("currency"),
-            "channel": self.config["channel_by_family"].get(family or "", self.config["default_channel"]),
-            "src_raw": counterparty if credit else own,
-            "src_scope": "cpty" if credit else "own",
-            "dst_raw": own if credit else counterparty,
-            "dst_scope": "own" if credit else "cpty",
-            "src_country": cpty_country if credit else own_country,
-            "dst_country": own_country if credit else cpty_country,
-            "reference": self.reference(node) or self.text(entry, "n:AddtlNtryInf"),
-            "source_row": location,
-        }
-
-    def reference(self, node: Flat) -> str | None:
-        parts = node.get("RmtInf/Ustrd", []) + node.get("RmtInf/Strd/CdtrRefInf/Ref", [])
-        if not parts:
-            extra = self.text(node, "n:AddtlTxInf")
-            return extra
-        return " ".join(parts)
-
-    def on_group_party(self, node: Any, local: str) -> None:
-        """pain.001 / pain.008 payment-information level: the ordering side, known before its items."""
-        element = flatten(node)
-        if local == "PmtInfId":
-            self.group_index += 1
-            self.item_index = 0
-            self.group = {"pmt_inf_id": (node.text or "").strip() or None}
-        elif local in ("DbtrAcct", "CdtrAcct"):
-            self.group["account"] = self.account(element, ".")
-        elif local in ("Dbtr", "Cdtr"):
-            self.group["party_country"] = self.party_country(element, ".")
-        elif local in ("DbtrAgt", "CdtrAgt"):
-            self.group["bic"] = self.first(element, "n:FinInstnId/n:BICFI", "n:FinInstnId/n:BIC")
-        elif local in ("ReqdExctnDt", "ReqdColltnDt"):
-            self.group["date"] = self.first(element, "n:DtTm", "n:Dt") or (node.text or "").strip() or None
-
-    def initiation_row(self, element: Any, location: str, debit_side_is_item: bool) -> dict[str, str | None]:
-        """pain.001: the group is the debtor; pain.008: the group is the creditor collecting."""
-        item = flatten(element)
-        amount, currency = self.amount(item, "n:Amt/n:InstdAmt", "n:InstdAmt", "n:Amt/n:EqvtAmt/n:Amt")
-        side = "Dbtr" if debit_side_is_item else "Cdtr"
-        counterparty = self.account(item, f"n:{side}Acct")
-        cpty_bic = self.first(item, f"n:{side}Agt/n:FinInstnId/n:BICFI", f"n:{side}Agt/n:FinInstnId/n:BIC")
-        cpty_country = self.party_country(item, f"n:{side}") or self.country_of(counterparty, cpty_bic)
-        own = self.group.get("account")
-        own_country = self.country_of(own, self.group.get("bic")) or self.group.get("party_country")
-        ids = [self.text(item, "n:PmtId/n:EndToEndId"), self.text(item, "n:PmtId/n:InstrId")]
-        fallback = f"{self.group.get('pmt_inf_id') or self.header.get('msg_id')}/{self.item_index}"
-        return {
-            "txn_id": self.native_id(ids, fallback),
-            "ts": self.group.get("date") or self.header.get("created"),
-            "amount": amount,
-            "currency": currency,
-            "channel": "direct_debit" if debit_side_is_item else "wire",
-            "src_raw": counterparty if debit_side_is_item else own,
-            "src_scope": "cpty" if debit_side_is_item else "own",
-            "dst_raw": own if debit_side_is_item else counterparty,
-            "dst_scope": "own" if debit_side_is_item else "cpty",
-            "src_country": cpty_country if debit_side_is_item else own_country,
-            "dst_country": own_country if debit_side_is_item else cpty_country,
-            "reference": self.reference(item),
-            "source_row": location,
-        }
-
-    def interbank_row(self, element: Any, location: str) -> dict[str, str | None]:
-        item = flatten(element)
-        amount, currency = self.amount(item, "n:IntrBkSttlmAmt")
-        debtor = self.account(item, "n:DbtrAcct")
-        creditor = self.account(item, "n:CdtrAcct")
-        debtor_bic = self.first(item, "n:DbtrAgt/n:FinInstnId/n:BICFI", "n:DbtrAgt/n:FinInstnId/n:BIC")
-        creditor_bic = self.first(item, "n:CdtrAgt/n:FinInstnId/n:BICFI", "n:CdtrAgt/n:FinInstnId/n:BIC")
-        ids = [
-            self.text(item, "n:PmtId/n:TxId"),
-            self.text(item, "n:PmtId/n:EndToEndId"),
-            self.text(item, "n:PmtId/n:InstrId"),
-        ]
-        return {
-            "txn_id": self.native_id(ids, f"{self.header.get('msg_id')}/{location}"),
-            "ts": self.first(item, "n:AccptncDtTm", "n:IntrBkSttlmDt")
-            or self.header.get("settlement_date")
-            or self.header.get("created"),
-            "amount": amount,
-            "currency": currency,
-            "channel": "wire",
-            # either side may be the member's own customer: the loader resolves `cpty`
-            "src_raw": debtor,
-            "src_scope": "cpty",
-            "dst_raw": creditor,
-            "dst_scope": "cpty",
-            "src_country": self.party_country(item, "n:Dbtr") or self.country_of(debtor, debtor_bic),
-            "dst_country": self.party_country(item, "n:Cdtr") or self.country_of(creditor, creditor_bic),
-            "reference": self.reference(item),
-            "source_row": location,
-        }
+    def take(self) -> pa.Table:
+        raw, group = self.extraction.take()
+        if self.walk == "entries":
+            columns = self.rows.entries(raw, group)
+        elif self.walk == "initiation":
+            columns = self.rows.initiation(raw, group, self.item)
+        else:
+            columns = self.rows.interbank(raw, group, self.item)
+        return pa.table({f.name: columns[f.name] for f in STAGED_TRANSACTIONS if f.name in columns})
 
 
 def _release(element: Any) -> None:
@@ -330,82 +153,50 @@ def _release(element: Any) -> None:
 def read_iso20022(path: Path, context: ReadContext) -> Iterator[Batch]:
     ns, message = message_type(path)
     spec = _check_payment_type(path, message)
-    walker = _Walker(ns, context, spec)
-    stager = Stager()
     walk = spec["walk"]
-    item = spec.get("item", "Ntry")
-    group_tags = {
-        "PmtInfId",
-        "DbtrAcct",
-        "CdtrAcct",
-        "Dbtr",
-        "Cdtr",
-        "DbtrAgt",
-        "CdtrAgt",
-        "ReqdExctnDt",
-        "ReqdColltnDt",
-    }
-    tags = {"GrpHdr", "Acct", "Ntry", item} | (group_tags if walk == "initiation" else set())
-    pending: list[dict[str, str | None]] = []
-    records = 0
+    stream = _Stream(ns, walk, spec.get("item", "Ntry"), Rows(ns, context.member_id, _config()))
+    header = f"{{{ns}}}GrpHdr"
+    limit = min(context.batch_rows, 50_000)  # rows per batch: bounded memory
+    run = min(limit, EXTRACT_ITEMS)
+    stager = Stager()
     try:
         events = etree.iterparse(
-            str(path), events=("end",), tag=[f"{{{ns}}}{t}" for t in tags], resolve_entities=False, no_network=True
+            str(path),
+            events=("end",),
+            tag=[header, *stream.containers, *stream.items],
+            resolve_entities=False,
+            no_network=True,
         )
         try:
             for _, element in events:
-                local = etree.QName(element).localname
-                parent = element.getparent()
-                parent_local = etree.QName(parent).localname if parent is not None else ""
-                if local == "GrpHdr":
-                    walker.on_header(element)
-                elif local == "Acct" and parent_local in _STATEMENT:
-                    walker.on_statement_account(element)
-                    continue  # kept until the statement's entries are read
-                elif walk == "entries" and local == "Ntry" and parent_local in _STATEMENT:
-                    walker.item_index += 1
-                    where = f"{parent_local}[{walker.group_index}]/Ntry[{walker.item_index}]"
-                    rows = walker.entry_rows(element, where)
-                    pending.extend(rows)
-                elif (
-                    walk != "entries" and local == item and parent_local in ("PmtInf", "FIToFICstmrCdtTrf", "FICdtTrf")
-                ):
-                    walker.item_index += 1
-                    if walk == "initiation":
-                        where = f"PmtInf[{walker.group_index}]/{item}[{walker.item_index}]"
-                        pending.append(walker.initiation_row(element, where, item == "DrctDbtTxInf"))
-                    else:
-                        pending.append(walker.interbank_row(element, f"{item}[{walker.item_index}]"))
-                elif walk == "initiation" and local in group_tags and parent_local == "PmtInf":
-                    walker.on_group_party(element, local)
-                    continue
+                tag = element.tag
+                if tag in stream.items:
+                    stream.on_item(element, run)
+                elif tag == header:
+                    stream.rows.on_header(element)
+                    _release(element)
                 else:
-                    continue
-                _release(element)
-                if len(pending) >= min(context.batch_rows, 50_000):  # bounded memory per batch
-                    records += len(pending)
-                    yield _batch(stager, pending)
-                    pending = []
+                    stream.on_container(element)
+                if stream.pending >= limit:
+                    yield _batch(stager, stream.take())
         except etree.XMLSyntaxError as error:
             # what was read stays; the unreadable rest is one quarantined record
-            if pending:
-                records += len(pending)
-                yield _batch(stager, pending)
-                pending = []
+            stream.flush()
+            if stream.pending:
+                yield _batch(stager, stream.take())
             yield Batch(
                 "transactions",
                 STAGED_TRANSACTIONS.empty_table(),
                 1,
                 rejected([(f"line {error.lineno}", "", f"XML syntax error, rest of file unreadable: {error.msg}", "")]),
             )
-        if pending:
-            yield _batch(stager, pending)
+        stream.flush()
+        if stream.pending:
+            yield _batch(stager, stream.take())
     finally:
         stager.close()
 
 
-def _batch(stager: Stager, rows: list[dict[str, str | None]]) -> Batch:
-    names = [f.name for f in STAGED_TRANSACTIONS if f.name in rows[0]]
-    table = pa.table({name: pa.array([r.get(name) for r in rows], pa.string()) for name in names})
+def _batch(stager: Stager, table: pa.Table) -> Batch:
     good, bad = stager.stage(table, STAGED_TRANSACTIONS)
-    return Batch("transactions", good, len(rows), bad)
+    return Batch("transactions", good, table.num_rows, bad)
