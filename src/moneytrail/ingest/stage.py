@@ -91,12 +91,23 @@ def _reference_database() -> duckdb.DuckDBPyConnection:
 
 
 @cache
-def _fx_day_key() -> str:
-    """How a staged `ts` is keyed for the rates lookup: by its UTC day when every rate starts at
-    midnight (the shipped table), which gives the same rate as the timestamp itself."""
+def _fx_period() -> str | None:
+    """'year' or 'month' when every rate starts at such a boundary (the shipped table): then
+    `ref_fx_periods` holds the rate of every (currency, period) up to 2200, and a staged row finds
+    its rate by a hash join on (currency, date_trunc(period, ts)), the same rate an ASOF join on
+    `ts` gives, without sorting the batch. None: rows are ASOF-joined to `ref_fx` directly."""
     con = _reference_database().cursor()
-    midnight = con.execute("SELECT coalesce(bool_and(valid_from = date_trunc('day', valid_from)), true) FROM ref_fx")
-    return "date_trunc('day', {})" if midnight.fetchall()[0][0] else "{}"
+    for period in ("year", "month"):
+        aligned = f"SELECT coalesce(bool_and(valid_from = date_trunc('{period}', valid_from)), true) FROM ref_fx"
+        if con.execute(aligned).fetchall()[0][0]:
+            con.execute(
+                "CREATE OR REPLACE TABLE ref_fx_periods AS SELECT p.currency, p.period, fx.usd_per_unit FROM "
+                "(SELECT currency, unnest(generate_series(min(valid_from), TIMESTAMPTZ '2200-01-01', "
+                f"INTERVAL 1 {period})) AS period FROM ref_fx GROUP BY currency) p "
+                "ASOF JOIN ref_fx fx ON p.currency = fx.currency AND p.period >= fx.valid_from"
+            )
+            return period
+    return None
 
 
 class Stager:
@@ -119,13 +130,21 @@ class Stager:
         self._batch += 1
         view = f"_stage_in_{self._batch}"
         self.con.register(view, rows)
+        # DuckDB's trim costs ~60 ns a value: only columns with a value to trim are trimmed
+        spaced = {
+            name
+            for name in schema.names
+            if name in rows.column_names
+            and pa.types.is_string(rows.schema.field(name).type)
+            and pc.any(pc.or_(pc.starts_with(rows[name], " "), pc.ends_with(rows[name], " "))).as_py()
+        }
         try:
-            return self._stage(view, rows.schema, schema, raw_columns or rows.column_names)
+            return self._stage(view, rows.schema, schema, raw_columns or rows.column_names, spaced)
         finally:
             self.con.unregister(view)
 
     def _stage(
-        self, view: str, given: pa.Schema, schema: pa.Schema, raw_columns: list[str]
+        self, view: str, given: pa.Schema, schema: pa.Schema, raw_columns: list[str], spaced: set[str]
     ) -> tuple[pa.Table, pa.Table]:
         """One query, each conversion computed once: text (trimmed, '' -> NULL) -> typed value ->
         verdict (the first failed check) -> amount_usd; rows are split by verdict in Arrow."""
@@ -136,7 +155,6 @@ class Stager:
         texts: list[str] = []  # layer 1: the trimmed text of every column
         text_names: list[str] = []
         values: list[str] = []  # layer 2: typed (and canonical) values
-        typed: dict[str, str] = {}
         joins: list[str] = []  # layer 3: reference lookups
         required: list[str] = []
         tests: list[str] = []
@@ -152,7 +170,12 @@ class Stager:
                 texts.append(f"{column} AS {text}")
                 value = text
             else:
-                texts.append(f"NULLIF(trim(CAST({column} AS VARCHAR)), '') AS {text}")
+                trimmed = (
+                    f"trim(CAST({column} AS VARCHAR))"
+                    if name in spaced or not pa.types.is_string(source.type)
+                    else column
+                )
+                texts.append(f"NULLIF({trimmed}, '') AS {text}")
                 value = text if pa.types.is_string(target.type) else f"TRY_CAST({text} AS {sql_type})"
             if name in config["currency_fields"]:
                 value = f"upper({value})"
@@ -164,7 +187,6 @@ class Stager:
                 if aliases:
                     value = f"(CASE {value} {aliases} ELSE {value} END)"
             values.append(f"{value} AS {column}")
-            typed[name] = value
             if not target.nullable:
                 required.append(f"WHEN v.{column} IS NULL THEN {{'f': {_text(name)}, 'r': 'missing'}}")
             if value != text and not pa.types.is_string(target.type):
@@ -209,15 +231,14 @@ class Stager:
         checked = f"SELECT v.*, {bad} AS _bad FROM ({layer2}) v {' '.join(joins)}"
         join = ""
         if any("fx.usd_per_unit" in o for o in outputs):
-            # the rate of each distinct (currency, day) by an ASOF join, then a hash join: an ASOF
-            # join of every row sorts the whole batch
-            key = _fx_day_key()
-            days = f"SELECT DISTINCT {typed['currency']} AS currency, {key.format(typed['ts'])} AS day FROM ({layer1})"
-            rates = (
-                f"SELECT d.currency, d.day, fx.usd_per_unit FROM ({days}) d "
-                "ASOF LEFT JOIN ref_fx fx ON d.currency = fx.currency AND d.day >= fx.valid_from"
-            )
-            join = f"LEFT JOIN ({rates}) fx ON fx.currency = c.currency AND fx.day = {key.format('c.ts')}"
+            period = _fx_period()
+            if period is None:
+                join = "ASOF LEFT JOIN ref_fx fx ON c.currency = fx.currency AND c.ts >= fx.valid_from"
+            else:
+                join = (
+                    "LEFT JOIN ref_fx_periods fx ON fx.currency = c.currency "
+                    f"AND fx.period = date_trunc('{period}', c.ts)"
+                )
         raw_text = f"CASE WHEN c._bad IS NOT NULL THEN {raw} END AS _raw"
         # one pass: every row with its verdict, split in Arrow
         result = self.con.sql(
