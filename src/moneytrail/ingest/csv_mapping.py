@@ -204,8 +204,12 @@ def _scan(
             seen += rows.num_rows
             rows = rows.append_column("source_row", pc.binary_join_element_wise("record ", numbers, ""))
             keep = rows.column("__keep")
-            good, bad = stager.stage(rows.filter(keep), schema, raw)
-            dropped = rows.filter(pc.invert(keep)).column("source_row").to_pylist() if counted else []
+            dropped: list[str] = []
+            if pc.all(keep).as_py():  # no row left out: no copy
+                good, bad = stager.stage(rows, schema, raw)
+            else:
+                good, bad = stager.stage(rows.filter(keep), schema, raw)
+                dropped = rows.filter(pc.invert(keep)).column("source_row").to_pylist() if counted else []
             left_out = rejected([(str(r), "", "row kind this mapping does not load", "") for r in dropped])
             yield Batch(table, good, rows.num_rows if counted else 0, pa.concat_tables([bad, left_out]))
     except duckdb.Error as error:  # the parser gave up part way: what was read stays, the rest is one record

@@ -245,9 +245,12 @@ class Stager:
             f"SELECT {', '.join(outputs)}, c._location, c._bad, {raw_text} FROM ({checked}) c {join}"
         ).to_arrow_table()
         verdict = result.column("_bad")
-        passed = pc.is_null(verdict)
-        good = result.filter(passed).select(schema.names)
-        failed = result.filter(pc.invert(passed))
+        if verdict.null_count == len(verdict):  # every row passed: no copy
+            good, failed = result.select(schema.names), result.slice(0, 0)
+        else:
+            passed = pc.is_null(verdict)
+            good = result.filter(passed).select(schema.names)
+            failed = result.filter(pc.invert(passed))
         reasons = failed.column("_bad").combine_chunks()
         rejected = pa.table(
             {
