@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -120,3 +121,22 @@ def test_an_undeclared_prefix_is_a_syntax_error_with_its_line(tmp_path: Path) ->
     assert len(rejected) == 1 and rejected[0]["location"] == "line 2"
     assert sum(b.records for b in batches) == sum(b.rows.num_rows for b in batches) + 1
     assert all(b.rows.schema.names == STAGED_TRANSACTIONS.names for b in batches if b.rows.num_rows)
+
+
+def test_a_reader_closed_early_stops_its_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(iso20022, "EXTRACT_ITEMS", 1)
+    path = _statement_file(tmp_path / "camt.xml", statements=3, entries=7)
+    batches = read_iso20022(path, ReadContext("bank", batch_rows=1))
+    assert next(batches).records == 1
+    batches.close()
+    assert not [t for t in threading.enumerate() if t.name == "moneytrail-iso20022"]
+
+
+def test_an_error_while_parsing_reaches_the_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("extraction failed")
+
+    monkeypatch.setattr(iso20022.Rows, "entries", broken)
+    path = _statement_file(tmp_path / "camt.xml", statements=1, entries=2)
+    with pytest.raises(RuntimeError, match="extraction failed"):
+        list(read_iso20022(path, ReadContext("bank")))

@@ -11,7 +11,7 @@ A file of another message type is refused with a line naming it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from itertools import islice
 from pathlib import Path
@@ -22,7 +22,7 @@ import yaml
 from lxml import etree
 
 from moneytrail.ingest.base import Batch, ReadContext, refuse, rejected
-from moneytrail.ingest.iso20022_extract import Extraction
+from moneytrail.ingest.iso20022_extract import Background, Extraction
 from moneytrail.ingest.iso20022_rows import Rows
 from moneytrail.ingest.schemas import STAGED_TRANSACTIONS
 from moneytrail.ingest.stage import Stager
@@ -50,7 +50,7 @@ def message_type(path: Path) -> tuple[str, str]:
                 raise refuse(path, f"not ISO 20022: unknown namespace {qname.namespace}")
             return qname.namespace, ".".join(found.groups())
     except etree.XMLSyntaxError as error:
-        raise refuse(path, f"not well-formed XML: {error}") from error
+        raise refuse(path, "not well-formed XML: " + " ".join(str(error).split())) from error
     raise refuse(path, "empty file")
 
 
@@ -153,48 +153,60 @@ def _release(element: Any) -> None:
 def read_iso20022(path: Path, context: ReadContext) -> Iterator[Batch]:
     ns, message = message_type(path)
     spec = _check_payment_type(path, message)
-    walk = spec["walk"]
-    stream = _Stream(ns, walk, spec.get("item", "Ntry"), Rows(ns, context.member_id, _config()))
+    # lxml parses and extracts in a thread of its own (the XSLT runs without the GIL) while this
+    # one stages and the loader tokenises and writes the batch before
+    background = Background(lambda put: _parse(path, ns, spec, context, put))
+    stager = Stager()
+    try:
+        for item in background:
+            yield _batch(stager, item) if isinstance(item, pa.Table) else item
+    finally:
+        background.close()
+        stager.close()
+
+
+def _parse(path: Path, ns: str, spec: dict[str, Any], context: ReadContext, put: Callable[[Any], None]) -> None:
+    """Parse and extract `path`, handing over text tables of at most ~50,000 rows, then at a syntax
+    error the Batch that quarantines the unreadable rest."""
+    stream = _Stream(ns, spec["walk"], spec.get("item", "Ntry"), Rows(ns, context.member_id, _config()))
     header = f"{{{ns}}}GrpHdr"
     limit = min(context.batch_rows, 50_000)  # rows per batch: bounded memory
     run = min(limit, EXTRACT_ITEMS)
-    stager = Stager()
+    events = etree.iterparse(
+        str(path),
+        events=("end",),
+        tag=[header, *stream.containers, *stream.items],
+        resolve_entities=False,
+        no_network=True,
+    )
     try:
-        events = etree.iterparse(
-            str(path),
-            events=("end",),
-            tag=[header, *stream.containers, *stream.items],
-            resolve_entities=False,
-            no_network=True,
-        )
-        try:
-            for _, element in events:
-                tag = element.tag
-                if tag in stream.items:
-                    stream.on_item(element, run)
-                elif tag == header:
-                    stream.rows.on_header(element)
-                    _release(element)
-                else:
-                    stream.on_container(element)
-                if stream.pending >= limit:
-                    yield _batch(stager, stream.take())
-        except etree.XMLSyntaxError as error:
-            # what was read stays; the unreadable rest is one quarantined record
-            stream.flush()
-            if stream.pending:
-                yield _batch(stager, stream.take())
-            yield Batch(
+        for _, element in events:
+            tag = element.tag
+            if tag in stream.items:
+                stream.on_item(element, run)
+            elif tag == header:
+                stream.rows.on_header(element)
+                _release(element)
+            else:
+                stream.on_container(element)
+            if stream.pending >= limit:
+                put(stream.take())
+    except etree.XMLSyntaxError as error:
+        # what was read stays; the unreadable rest is one quarantined record
+        stream.flush()
+        if stream.pending:
+            put(stream.take())
+        put(
+            Batch(
                 "transactions",
                 STAGED_TRANSACTIONS.empty_table(),
                 1,
                 rejected([(f"line {error.lineno}", "", f"XML syntax error, rest of file unreadable: {error.msg}", "")]),
             )
-        stream.flush()
-        if stream.pending:
-            yield _batch(stager, stream.take())
-    finally:
-        stager.close()
+        )
+    stream.flush()
+    if stream.pending:
+        put(stream.take())
 
 
 def _batch(stager: Stager, table: pa.Table) -> Batch:

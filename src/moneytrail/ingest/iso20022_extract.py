@@ -11,8 +11,11 @@ deletes the character from every value, and every record must start with its mar
 
 from __future__ import annotations
 
+import queue
 import re
-from functools import cache
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -37,9 +40,12 @@ LAYOUT = {
 _NULL = pa.scalar(None, pa.string())
 
 
-@cache
 def stylesheet(walk: str, namespace: str, safe: bool = False) -> etree.XSLT:
-    """The walk's stylesheet for one namespace; `safe` deletes U+E000/U+E001 from every value."""
+    """The walk's stylesheet for one namespace; `safe` deletes U+E000/U+E001 from every value.
+
+    Compiled per file (under a millisecond), in the thread that uses it: an XSLT object and the
+    documents it reads then share that thread's libxml2 dictionary.
+    """
     uri = escape(namespace, {'"': "&quot;"})
     text = (_DATA / LAYOUT[walk][0]).read_text(encoding="utf-8").replace(_PLACEHOLDER, uri)
     if safe:
@@ -58,11 +64,14 @@ class Extraction:
         self.width_group, self.width = LAYOUT[walk][1:]
         self.texts: list[str] = []
         self.rows = 0
+        self.compiled: dict[bool, etree.XSLT] = {}
 
     def run(self, container: Any, items: int, ordinal: int, offset: int, **params: str) -> None:
         """Extract the first `items` items of `container` (a statement, PmtInf or message element)."""
         for safe in (False, True):
-            xslt = stylesheet(self.walk, self.namespace, safe)
+            xslt = self.compiled.get(safe) or self.compiled.setdefault(
+                safe, stylesheet(self.walk, self.namespace, safe)
+            )
             out = str(xslt(container, k=str(items), ordinal=str(ordinal), offset=str(offset), **params))
             fields = out.count(SEP)
             if fields % self.width == 0:
@@ -143,3 +152,52 @@ def positions(column: pa.Array, offset: pa.Array) -> pa.Array:
 def sides(credit: pa.Array, counterparty: pa.Array, own: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(src, dst): a credit comes from the counterparty to the own side, a debit the other way."""
     return pc.if_else(credit, counterparty, own), pc.if_else(credit, own, counterparty)
+
+
+class _StoppedError(Exception):
+    """The consumer has gone: the producer thread ends quietly."""
+
+
+_END = object()
+
+
+class Background:
+    """Runs `produce(put)` in a thread and yields what it puts, in order; at most two items wait.
+
+    An exception in the thread is raised in the consumer; `close` (also when the consumer stops
+    early) makes the producer's next `put` end the thread, and waits for it.
+    """
+
+    def __init__(self, produce: Callable[[Callable[[Any], None]], None]) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(produce,), name="moneytrail-iso20022", daemon=True)
+
+    def __iter__(self) -> Iterator[Any]:
+        self._thread.start()
+        while (item := self._queue.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self, produce: Callable[[Callable[[Any], None]], None]) -> None:
+        try:
+            produce(self._put)
+            self._put(_END)
+        except _StoppedError:
+            pass
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer's thread
+            with suppress(_StoppedError):
+                self._put(error)
+
+    def _put(self, item: Any) -> None:
+        while not self._stop.is_set():
+            with suppress(queue.Full):
+                self._queue.put(item, timeout=0.05)
+                return
+        raise _StoppedError
