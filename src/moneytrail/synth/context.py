@@ -57,6 +57,8 @@ class Context:
     hot_wallets: list[str] = field(default_factory=list)
     used: set[int] = field(default_factory=set)
     typology_rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # every identifier a scheme's movements carry, per scheme: an account is labelled only if its scheme used it
+    touched: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     id_base: int = 0  # schemes count from 0; each period's ordinary rows from its own namespace
     size: float = 1.0  # schemes draw counts from the low end of their ranges when the budget is small
     _counters: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
@@ -94,6 +96,8 @@ class Context:
         ref = self.next_id(member, kind)
         if values.get("_typ"):
             self.typology_rows[str(values["_typ"])] += 1
+        if values.get("_sch"):
+            self.touched[str(values["_sch"])].update(str(v) for v in values.values() if isinstance(v, str))
         rows.add(_id=ref, **values)
         return ref
 
@@ -159,6 +163,8 @@ class Context:
                   sch: str | None, **kw: Any) -> str:
         if typ:
             self.typology_rows[typ] += 1
+        if sch:
+            self.touched[sch].update([*senders, *(address for address, _ in outputs), str(kw.get("change") or "")])
         return self.chain.pay(ts, senders, outputs, typ=typ, sch=sch, **kw)
 
     def choice(self, table: dict[str, float]) -> str:

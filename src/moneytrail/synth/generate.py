@@ -275,7 +275,10 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 
 def _write_labels(out: Path, ctx: Context, output: _Output) -> None:
     names = ["member_id", "account", "typology", "role", "scheme_id"]
-    rows = sorted(set(ctx.account_labels), key=lambda r: (r[4], r[0], r[1], r[3]))
+    # an account counts as part of a scheme only once one of the scheme's movements touches it: a label on an
+    # account the scheme never used (a payer's bank account when he paid by remitter) is not in the data at all
+    used = {r for r in set(ctx.account_labels) if r[1] in ctx.touched.get(r[4], ())}
+    rows = sorted(used, key=lambda r: (r[4], r[0], r[1], r[3]))
     accounts = pa.table({name: pa.array([r[k] for r in rows], pa.string()) for k, name in enumerate(names)})
     _write_parquet(accounts, out / "labels" / "accounts.parquet")
     empty = pa.table({n: pa.array([], pa.string()) for n in ("member_id", "source_ref", "typology", "scheme_id")})
