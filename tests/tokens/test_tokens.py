@@ -157,3 +157,27 @@ def test_tokeniser_memo_across_batches_matches_scalar(batches: list[list[str | N
         for kind in ("account", "device"):
             got = tokeniser.array(kind, pa.array(batch, pa.string())).to_pylist()
             assert got == [None if v is None else token(kind, v, secret) for v in batch]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(st.one_of(st.none(), st.sampled_from(["a1", " A-1 ", "b2", "", "+44 20 7946 0958", "x"])), max_size=8),
+        max_size=6,
+    ),
+    memo_size=st.integers(min_value=1, max_value=6),
+)
+def test_raw_memo_across_batches_matches_scalar(batches: list[list[str | None]], memo_size: int) -> None:
+    """Raw values looked up in the memo (reused across batches, reset when full) normalise and
+    tokenise as they would alone."""
+    secret = CoalitionKey("k", 1, b"s" * 32, "2026-01-01")
+    tokeniser = Tokeniser(secret, memo_size=memo_size)
+    for batch in batches:
+        values = pa.array(sorted(set(batch), key=str), pa.string())  # distinct, as the loader passes them
+        normalised, reasons, tokens = tokeniser.raw_array("account", values)
+        expected_normalised, expected_reasons = normalise_array(values, "account")
+        assert normalised.to_pylist() == expected_normalised.to_pylist()
+        assert reasons.to_pylist() == expected_reasons.to_pylist()
+        assert tokens.to_pylist() == [
+            None if v is None else token("account", v, secret) for v in normalised.to_pylist()
+        ]

@@ -61,7 +61,7 @@ STAGED: dict[str, pa.Schema] = {
 # formats that are CSV with a fixed mapping
 FORMAT_MAPPINGS = {"cards": "cards_clearing", "exchange": "exchange_ledger", "sites": "site_reports"}
 # rows per batch handed to the loader: two DuckDB row groups (the loader appends them in one write)
-CHUNK_ROWS = 245_760
+CHUNK_ROWS = 122_880
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -220,18 +220,17 @@ def _scan(
 
 
 def _chunks(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
-    """DuckDB's record batches (~64k rows) gathered into tables of about `rows` rows: fewer,
-    larger batches downstream (staging, tokenising, appends), each of a bounded size."""
-    held: list[pa.RecordBatch] = []
-    count = 0
+    """DuckDB's record batches (~64k rows) cut into tables of exactly `rows` rows (the last one
+    fewer): fewer, larger batches downstream, each of a bounded size, and appends that fill whole
+    DuckDB row groups (a table of many part-filled row groups is merged again later)."""
+    held = pa.Table.from_batches([], reader.schema)
     for batch in reader:
-        held.append(batch)
-        count += batch.num_rows
-        if count >= rows:
-            yield pa.Table.from_batches(held)
-            held, count = [], 0
-    if held:
-        yield pa.Table.from_batches(held)
+        held = pa.concat_tables([held, pa.Table.from_batches([batch])])
+        while held.num_rows >= rows:
+            yield held.slice(0, rows)
+            held = held.slice(rows)
+    if held.num_rows:
+        yield held
 
 
 def _leftovers(con: Any) -> Iterator[Batch]:

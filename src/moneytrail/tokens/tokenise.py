@@ -9,9 +9,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from moneytrail.tokens.keys import CoalitionKey
-from moneytrail.tokens.normalise import normalise_identifier
+from moneytrail.tokens.normalise import normalise_array, normalise_identifier
 
 TOKEN_HEX = 32
+_RAW_MEMO = pa.schema(
+    [
+        pa.field("raw", pa.string()),
+        pa.field("normalised", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("token", pa.string()),
+    ]
+)
 
 
 def token(kind: str, normalised: str, key: CoalitionKey) -> str:
@@ -38,6 +46,7 @@ class Tokeniser:
         self._memo: dict[str, str] = {}
         self._memo_size = memo_size
         self._known: dict[str, tuple[pa.Array, pa.Array]] = {}  # kind -> (values, tokens), for `array`
+        self._raw: dict[str, pa.Table] = {}  # kind -> raw, normalised, reason, token; for `raw_array`
 
     def one(self, message: str) -> str:
         found = self._memo.get(message)
@@ -75,6 +84,27 @@ class Tokeniser:
         if found is None:
             return pc.take(known_tokens, encoded.indices)
         return pc.take(pc.take(known_tokens, found), encoded.indices)
+
+    def raw_array(self, kind: str, raw: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """(normalised, reasons, tokens) of distinct raw identifiers (`normalise_array`, then
+        `array`). Raw values seen before (per kind, up to `memo_size`) are looked up, not
+        normalised and hashed again: a file's identifiers repeat across its batches."""
+        known = self._raw.get(kind)
+        if known is None:
+            known = pa.table({"raw": [], "normalised": [], "reason": [], "token": []}, schema=_RAW_MEMO)
+        found = pc.index_in(raw, value_set=known.column("raw"))
+        new = pc.filter(raw, pc.and_(pc.is_null(found), pc.is_valid(raw)))
+        if len(new):
+            normalised, reasons = normalise_array(new, kind)
+            fresh = pa.table([new, normalised, reasons, self.array(kind, normalised)], schema=_RAW_MEMO)
+            known = pa.concat_tables([known, fresh]).combine_chunks()
+            found = pc.index_in(raw, value_set=known.column("raw"))
+            if known.num_rows > self._memo_size:  # memory stays bounded: keep this batch's values only
+                known = known.take(pc.unique(pc.drop_null(found)))
+                found = pc.index_in(raw, value_set=known.column("raw"))
+            self._raw[kind] = known
+        normalised, reasons, tokens = (pc.take(known.column(c), found) for c in ("normalised", "reason", "token"))
+        return normalised, reasons, tokens
 
     def _digests(self, prefix: str, values: list[str]) -> list[str]:
         inner_state, outer_state = self._inner, self._outer

@@ -31,17 +31,17 @@ from moneytrail.ingest.base import Batch, ReadContext, Reader
 from moneytrail.ingest.schemas import EXTRA_TABLES, INGEST_FILES, VAULT
 from moneytrail.model.schemas import QUARANTINE, TABLES
 from moneytrail.tokens.keys import CoalitionKey
-from moneytrail.tokens.normalise import normalise_array
 from moneytrail.tokens.plan import IdentifierColumn, identifier_columns
 from moneytrail.tokens.tokenise import Tokeniser
 from moneytrail.warehouse.engine import Engine, check_name, literal
 
 SCHEMAS: dict[str, pa.Schema] = {**TABLES, **EXTRA_TABLES}
-# Rows per table are written in appends of at least two DuckDB row groups (2 x 122,880): a smaller
-# append goes through the write-ahead log and is copied again at checkpoint (~2x slower), a larger
-# one is written straight to blocks. Memory stays bounded by this, not by the file. A caller's
-# smaller `batch_rows` wins (it asked for that granularity).
-FLUSH_ROWS = 245_760
+# Rows per table are written in appends of at least one DuckDB row group (122,880 rows): a smaller
+# append goes through the write-ahead log and is copied again at checkpoint (~2x slower), a full
+# one is written straight to blocks (readers that cut their batches to whole row groups, like the
+# CSV reader, leave no part-filled row groups behind). Memory stays bounded by this, not by the
+# file. A caller's smaller `batch_rows` wins (it asked for that granularity).
+FLUSH_ROWS = 122_880
 BatchHook = Callable[[str, int], None]  # (source_file, records so far)
 
 
@@ -91,8 +91,9 @@ def file_hash(path: Path) -> str:
 class _Writer:
     """Appends to the warehouse from a background thread, in order, one at a time, so the engine
     writes one batch while the next is read, staged and tokenised (DuckDB releases the GIL while
-    it writes). At most one append waits in the queue: memory stays bounded. The caller waits
-    (`drain`) before it reads the warehouse itself; a failed append is raised there."""
+    it writes). A new append waits for the one being written: at most two batches are held (one
+    written, one being made), so memory stays bounded. The caller waits (`drain`) before it reads
+    the warehouse itself; a failed append is raised there."""
 
     def __init__(self) -> None:
         self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=1)
@@ -104,6 +105,7 @@ class _Writer:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="moneytrail-writer", daemon=True)
             self._thread.start()
+        self._queue.join()
         self._queue.put(write)
 
     def drain(self) -> None:
@@ -342,8 +344,7 @@ class Loader:
         raw = rows.column(spec.raw).combine_chunks().cast(pa.string())
         encoded = pc.dictionary_encode(raw)
         uniques, indices = encoded.dictionary, encoded.indices
-        normalised_u, reasons_u = normalise_array(uniques, spec.kind)
-        tokens_u = self.tokeniser.array(spec.kind, normalised_u)
+        normalised_u, reasons_u, tokens_u = self.tokeniser.raw_array(spec.kind, uniques)
         normalised, tokens = pc.take(normalised_u, indices), pc.take(tokens_u, indices)
         scope = self._scopes(rows, spec)
         public = pc.fill_null(pc.equal(scope, "public"), False)
