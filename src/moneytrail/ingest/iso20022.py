@@ -108,12 +108,14 @@ class _Stream:
 
     def on_container(self, element: Any) -> None:
         if element is self.container:
-            self.flush()
+            self.flush(ending=True)
             self.container = None
         self.ended += 1
         _release(element)
 
-    def flush(self) -> None:
+    def flush(self, ending: bool = False) -> None:
+        """Extract the waiting items; unless their container is ending (and is released whole),
+        remove them from the tree."""
         if not self.waiting:
             return
         container, count = self.container, self.waiting
@@ -123,15 +125,23 @@ class _Stream:
         self.done += count
         self.done_in_file += count
         self.waiting = 0
-        for child in list(islice(container.iterchildren(*self.items), count)):
-            container.remove(child)
+        if ending:
+            return
+        done = list(islice(container.iterchildren(*self.items), count))
+        start = container.index(done[0])
+        if container[start + count - 1] is done[-1]:  # one run of siblings, as in every real file
+            del container[start : start + count]
+        else:
+            for child in done:
+                container.remove(child)
 
     @property
     def pending(self) -> int:
         return self.extraction.rows
 
-    def take(self) -> pa.Table:
-        raw, group = self.extraction.take()
+    def table(self, texts: list[str]) -> pa.Table:
+        """Staged-transaction text columns from extracted texts (in the caller's thread)."""
+        raw, group = self.extraction.columns(texts)
         if self.walk == "entries":
             columns = self.rows.entries(raw, group)
         elif self.walk == "initiation":
@@ -153,23 +163,23 @@ def _release(element: Any) -> None:
 def read_iso20022(path: Path, context: ReadContext) -> Iterator[Batch]:
     ns, message = message_type(path)
     spec = _check_payment_type(path, message)
+    stream = _Stream(ns, spec["walk"], spec.get("item", "Ntry"), Rows(ns, context.member_id, _config()))
     # lxml parses and extracts in a thread of its own (the XSLT runs without the GIL) while this
-    # one stages and the loader tokenises and writes the batch before
-    background = Background(lambda put: _parse(path, ns, spec, context, put))
+    # one builds and stages the batch before and the loader tokenises and writes it
+    background = Background(lambda put: _parse(path, stream, context, put))
     stager = Stager()
     try:
         for item in background:
-            yield _batch(stager, item) if isinstance(item, pa.Table) else item
+            yield _batch(stager, stream.table(item)) if isinstance(item, list) else item
     finally:
         background.close()
         stager.close()
 
 
-def _parse(path: Path, ns: str, spec: dict[str, Any], context: ReadContext, put: Callable[[Any], None]) -> None:
-    """Parse and extract `path`, handing over text tables of at most ~50,000 rows, then at a syntax
-    error the Batch that quarantines the unreadable rest."""
-    stream = _Stream(ns, spec["walk"], spec.get("item", "Ntry"), Rows(ns, context.member_id, _config()))
-    header = f"{{{ns}}}GrpHdr"
+def _parse(path: Path, stream: _Stream, context: ReadContext, put: Callable[[Any], None]) -> None:
+    """Parse and extract `path`, handing over the extracted texts of at most ~50,000 rows at a time,
+    then at a syntax error the Batch that quarantines the unreadable rest."""
+    header = f"{{{stream.ns}}}GrpHdr"
     limit = min(context.batch_rows, 50_000)  # rows per batch: bounded memory
     run = min(limit, EXTRACT_ITEMS)
     events = etree.iterparse(
@@ -190,12 +200,12 @@ def _parse(path: Path, ns: str, spec: dict[str, Any], context: ReadContext, put:
             else:
                 stream.on_container(element)
             if stream.pending >= limit:
-                put(stream.take())
+                put(stream.extraction.take())
     except etree.XMLSyntaxError as error:
         # what was read stays; the unreadable rest is one quarantined record
         stream.flush()
         if stream.pending:
-            put(stream.take())
+            put(stream.extraction.take())
         put(
             Batch(
                 "transactions",
@@ -206,7 +216,7 @@ def _parse(path: Path, ns: str, spec: dict[str, Any], context: ReadContext, put:
         )
     stream.flush()
     if stream.pending:
-        put(stream.take())
+        put(stream.extraction.take())
 
 
 def _batch(stager: Stager, table: pa.Table) -> Batch:

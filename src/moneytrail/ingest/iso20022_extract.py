@@ -80,10 +80,14 @@ class Extraction:
                 return
         raise ValueError("ISO 20022 extraction: a value kept its separator")  # unreachable: `safe` deletes it
 
-    def take(self) -> tuple[list[pa.Array], list[pa.Array]]:
-        """(row columns, group columns aligned to the rows), raw text; empties the extraction."""
-        values = pc.split_pattern(pa.array(["".join(self.texts)], pa.string()), SEP).values
-        self.texts, self.rows = [], 0
+    def take(self) -> list[str]:
+        """The texts gathered so far (split them with `columns`, in any thread); empties the extraction."""
+        texts, self.texts, self.rows = self.texts, [], 0
+        return texts
+
+    def columns(self, texts: list[str]) -> tuple[list[pa.Array], list[pa.Array]]:
+        """(row columns, group columns aligned to the rows), raw text."""
+        values = pc.split_pattern(pa.array(["".join(texts)], pa.string()), SEP).values
         starts = np.arange(0, len(values) - 1, self.width)
         columns = [values.take(pa.array(starts + j)) for j in range(self.width)]
         is_row, is_group = pc.equal(columns[0], "R"), pc.equal(columns[0], "G")
