@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -93,12 +94,16 @@ class Tokeniser:
         if known is None:
             known = pa.table({"raw": [], "normalised": [], "reason": [], "token": []}, schema=_RAW_MEMO)
         found = pc.index_in(raw, value_set=known.column("raw"))
-        new = pc.filter(raw, pc.and_(pc.is_null(found), pc.is_valid(raw)))
+        unseen = pc.and_(pc.is_null(found), pc.is_valid(raw))
+        new = pc.filter(raw, unseen)
         if len(new):
             normalised, reasons = normalise_array(new, kind)
             fresh = pa.table([new, normalised, reasons, self.array(kind, normalised)], schema=_RAW_MEMO)
-            known = pa.concat_tables([known, fresh]).combine_chunks()
-            found = pc.index_in(raw, value_set=known.column("raw"))
+            # the new values go to the end of the memo, in order: their positions follow
+            flags = unseen.to_numpy(zero_copy_only=False)
+            positions = pa.array(np.cumsum(flags) - 1 + known.num_rows, pa.int32())
+            found = pc.if_else(unseen, positions, found)
+            known = pa.concat_tables([known, fresh])
             if known.num_rows > self._memo_size:  # memory stays bounded: keep this batch's values only
                 known = known.take(pc.unique(pc.drop_null(found)))
                 found = pc.index_in(raw, value_set=known.column("raw"))

@@ -315,7 +315,7 @@ class Loader:
             seen = self._vault_seen.get(kind)
             if seen is not None:
                 part = part.filter(pc.invert(pc.is_in(part.column("raw"), value_set=seen)))
-                seen = pc.unique(pa.concat_arrays([seen, part.column("raw").combine_chunks()]))
+                seen = pa.concat_arrays([seen, part.column("raw").combine_chunks()])  # each raw value once
             else:
                 seen = part.column("raw").combine_chunks()
             self._vault_seen[kind] = seen
