@@ -140,3 +140,18 @@ def test_an_error_while_parsing_reaches_the_caller(tmp_path: Path, monkeypatch: 
     path = _statement_file(tmp_path / "camt.xml", statements=1, entries=2)
     with pytest.raises(RuntimeError, match="extraction failed"):
         list(read_iso20022(path, ReadContext("bank")))
+
+
+def test_items_with_other_elements_between_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs that end inside a statement leave the tree item by item when other elements sit between."""
+    path = _statement_file(tmp_path / "camt.xml", statements=2, entries=6)
+    text = path.read_text(encoding="utf-8").replace("</Ntry><Ntry>", "</Ntry><AddtlStmtInf>x</AddtlStmtInf><Ntry>")
+    path.write_text(text, encoding="utf-8")
+    whole = _rows(path, monkeypatch)
+    monkeypatch.setattr(iso20022, "EXTRACT_ITEMS", 2)
+    assert _rows(path, monkeypatch) == whole
+    assert (
+        len({r["source_row"] for r in whole})
+        == len(whole)
+        == sum(max(1, n % 3) for n in [*range(100, 106), *range(200, 206)])
+    )

@@ -139,7 +139,7 @@ class _Stream:
     def pending(self) -> int:
         return self.extraction.rows
 
-    def table(self, texts: list[str]) -> pa.Table:
+    def table(self, texts: list[bytes]) -> pa.Table:
         """Staged-transaction text columns from extracted texts (in the caller's thread)."""
         raw, group = self.extraction.columns(texts)
         if self.walk == "entries":

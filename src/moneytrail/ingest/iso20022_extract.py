@@ -27,6 +27,7 @@ from lxml import etree
 
 SEP = "\ue000"
 PART = "\ue001"
+_SEP_UTF8 = SEP.encode()
 _DATA = Path(__file__).parent / "data"
 _PLACEHOLDER = "urn:moneytrail:iso20022"
 _VALUE = re.compile(r'<xsl:value-of select="([^"]*)"/>')
@@ -62,7 +63,7 @@ class Extraction:
     def __init__(self, walk: str, namespace: str) -> None:
         self.walk, self.namespace = walk, namespace
         self.width_group, self.width = LAYOUT[walk][1:]
-        self.texts: list[str] = []
+        self.texts: list[bytes] = []
         self.rows = 0
         self.compiled: dict[bool, etree.XSLT] = {}
 
@@ -72,22 +73,22 @@ class Extraction:
             xslt = self.compiled.get(safe) or self.compiled.setdefault(
                 safe, stylesheet(self.walk, self.namespace, safe)
             )
-            out = str(xslt(container, k=str(items), ordinal=str(ordinal), offset=str(offset), **params))
-            fields = out.count(SEP)
+            out = bytes(xslt(container, k=str(items), ordinal=str(ordinal), offset=str(offset), **params))
+            fields = out.count(_SEP_UTF8)
             if fields % self.width == 0:
                 self.texts.append(out)
                 self.rows += fields // self.width - 1  # one group record per run
                 return
         raise ValueError("ISO 20022 extraction: a value kept its separator")  # unreachable: `safe` deletes it
 
-    def take(self) -> list[str]:
+    def take(self) -> list[bytes]:
         """The texts gathered so far (split them with `columns`, in any thread); empties the extraction."""
         texts, self.texts, self.rows = self.texts, [], 0
         return texts
 
-    def columns(self, texts: list[str]) -> tuple[list[pa.Array], list[pa.Array]]:
+    def columns(self, texts: list[bytes]) -> tuple[list[pa.Array], list[pa.Array]]:
         """(row columns, group columns aligned to the rows), raw text."""
-        values = pc.split_pattern(pa.array(["".join(texts)], pa.string()), SEP).values
+        values = pc.split_pattern(pa.array([b"".join(texts)], pa.binary()).cast(pa.string()), SEP).values
         starts = np.arange(0, len(values) - 1, self.width)
         columns = [values.take(pa.array(starts + j)) for j in range(self.width)]
         is_row, is_group = pc.equal(columns[0], "R"), pc.equal(columns[0], "G")
