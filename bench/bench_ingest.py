@@ -3,14 +3,19 @@ to DuckDB), and peak memory as files grow. Targets: CSV >= 300,000 rows/s, ISO 2
 entries/s, memory flat.
 
     .venv/bin/python bench/bench_ingest.py [--csv-rows 1000000] [--xml-entries 200000] [--repeat 3]
+        [--formats csv iso20022] [--before SRC]
 
-Each measurement runs in a fresh process (so peak RSS is that ingest's own) on a fresh warehouse.
+Each measurement runs in a fresh process (so peak RSS is that ingest's own) on a fresh warehouse,
+and reports wall seconds and the process's CPU seconds (less sensitive to a busy machine). With
+`--before SRC` (the `src` folder of another checkout, e.g. a git worktree of an older commit) every
+case also runs on that code, interleaved with this one (after, before, after, ...).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -33,9 +38,9 @@ loader = Loader(DuckDBEngine(home / "warehouse.duckdb"), load_key(home / "keys.j
 started = time.perf_counter()
 result = loader.ingest_file(path, member, fmt, options)
 seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"read": result.read, "loaded": result.loaded, "quarantined": result.quarantined,
-                  "seconds": seconds, "peak_mib": peak}))
+                  "seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024}))
 """
 
 
@@ -98,32 +103,46 @@ def write_camt053(path: Path, entries: int, accounts: int = 2_000) -> None:
         out.write("</BkToCstmrStmt></Document>\n")
 
 
-def measure(path: Path, member: str, fmt: str, options: dict[str, object]) -> dict[str, float]:
+def measure(path: Path, member: str, fmt: str, options: dict[str, object], src: str | None = None) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": src} if src else None
     with tempfile.TemporaryDirectory() as home:
         done = subprocess.run(
             [sys.executable, "-c", _RUN, str(path), home, member, fmt, json.dumps(options)],
             check=True,
             capture_output=True,
             text=True,
+            env=env,
         )
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
-def run(label: str, path: Path, member: str, fmt: str, options: dict[str, object], repeat: int) -> dict[str, object]:
-    runs = [measure(path, member, fmt, options) for _ in range(repeat)]
-    seconds = statistics.median(r["seconds"] for r in runs)
-    rows = runs[0]["read"]
-    summary = {
-        "case": label,
-        "records": int(rows),
-        "median_s": round(seconds, 2),
-        "per_s": int(rows / seconds),
-        "peak_mib": round(max(r["peak_mib"] for r in runs)),
-        "quarantined": int(runs[0]["quarantined"]),
-    }
-    print(json.dumps(summary), flush=True)
-    return summary
+def run(
+    label: str, path: Path, member: str, fmt: str, options: dict[str, object], repeat: int, before: str | None
+) -> list[dict[str, object]]:
+    trees: list[tuple[str, str | None]] = [("this", None)] + ([("before", before)] if before else [])
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in trees}
+    for _ in range(repeat):  # interleaved: the machine's load moves both alike
+        for name, src in trees:
+            runs[name].append(measure(path, member, fmt, options, src))
+    summaries = []
+    for name, _ in trees:
+        seconds = statistics.median(r["seconds"] for r in runs[name])
+        rows = runs[name][0]["read"]
+        summary = {
+            "case": label,
+            "code": name,
+            "records": int(rows),
+            "median_s": round(seconds, 2),
+            "per_s": int(rows / seconds),
+            "median_cpu_s": round(statistics.median(r.get("cpu_s", 0.0) for r in runs[name]), 2),
+            "peak_mib": round(max(r["peak_mib"] for r in runs[name])),
+            "quarantined": int(runs[name][0]["quarantined"]),
+            "load_avg": round(os.getloadavg()[0], 1),
+        }
+        print(json.dumps(summary), flush=True)
+        summaries.append(summary)
+    return summaries
 
 
 def main() -> None:
@@ -131,23 +150,24 @@ def main() -> None:
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--xml-entries", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--formats", nargs="+", choices=["csv", "iso20022"], default=["csv", "iso20022"])
+    parser.add_argument("--before", help="src folder of the code to compare with, run interleaved")
     args = parser.parse_args()
-    results = []
+    print(f"# load average {os.getloadavg()[0]:.1f} at start", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        for rows in (args.csv_rows // 4, args.csv_rows):
+        for rows in (args.csv_rows // 4, args.csv_rows) if "csv" in args.formats else ():
             path = tmp / f"payments_{rows}.csv"
             started = time.perf_counter()
             write_p2p_csv(path, rows)
             print(f"# wrote {path.name} in {time.perf_counter() - started:.1f}s", flush=True)
-            results.append(
-                run(f"csv p2p_payments {rows:,}", path, "p2p_app", "csv", {"mapping": "p2p_payments"}, args.repeat)
-            )
+            mapping: dict[str, object] = {"mapping": "p2p_payments"}
+            run(f"csv p2p_payments {rows:,}", path, "p2p_app", "csv", mapping, args.repeat, args.before)
             path.unlink()
-        for entries in (args.xml_entries // 4, args.xml_entries):
+        for entries in (args.xml_entries // 4, args.xml_entries) if "iso20022" in args.formats else ():
             path = tmp / f"camt053_{entries}.xml"
             write_camt053(path, entries)
-            results.append(run(f"iso20022 camt.053 {entries:,}", path, "bank_us", "iso20022", {}, args.repeat))
+            run(f"iso20022 camt.053 {entries:,}", path, "bank_us", "iso20022", {}, args.repeat, args.before)
             path.unlink()
 
 
