@@ -39,7 +39,9 @@ def test_rule13_micro_inbound(duck: Engine) -> None:
         duck,
         micro("ph:wallet1", ["ext:a", "ext:b"])
         + micro("ph:one_sender", ["ext:a"])
-        + micro("ph:few", ["ext:a", "ext:b"], n=4),
+        + micro("ph:few", ["ext:a", "ext:b"], n=4)
+        # near miss: a merchant taking small foreign card payments is not receiving transfers
+        + [inbound("ph:shop", f"ext:c{i}", i, channel="card") for i in range(6)],
     )
     assert subjects(duck, "lsac_micro_inbound") == {"ph:wallet1"}
 

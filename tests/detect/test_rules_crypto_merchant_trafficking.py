@@ -62,6 +62,31 @@ def test_rule21_direct_exposure(duck: Engine) -> None:
     assert all(a["score"] == 3.0 for a in found)
 
 
+def test_rule21_site_cluster_and_soft_second_hop(duck: Engine) -> None:
+    load(
+        duck,
+        [
+            # the vendor sweeps the listed address with a payer's own deposit address (common input)
+            chain_row("btc:1Vendor", "btctx:sweep", 30, 0.01),
+            chain_row("btc:1Deposit7", "btctx:sweep", 30, 0.02),
+            chain_row("btctx:sweep", "btc:1Collector", 30, 0.029),
+            chain_row("x1:buyer", "btc:1Deposit7", 3, 0.02),  # paid the cluster, not the listed address
+            chain_row("x1:mixed", "btc:1Hop", 4, 0.02),  # paid an intake that forwards to the cluster
+            chain_row("btc:1Hop", "btctx:hop", 5, 0.02),
+            chain_row("btctx:hop", "btc:1Deposit7", 5, 0.019),
+            chain_row("x1:other", "btc:1Elsewhere", 3, 0.02),  # near miss: unrelated address
+            chain_row("btc:1Hot", "btctx:wd", 3, 0.5),  # an exchange hot wallet paying a deposit: not a subject
+            chain_row("btctx:wd", "btc:1Deposit7", 3, 0.02),
+        ],
+        hotlist=HOT,
+        wallets=[{"address": "1Hot", "chain": "btc", "member_id": "x1", "kind": "hot"}],
+    )
+    found = {a["subject"]: a for a in alerts_of(duck, "csam_direct_exposure")}
+    assert set(found) == {"x1:buyer", "btc:1Hop", "x1:mixed"}
+    assert found["x1:buyer"]["score"] == 3.0
+    assert 1.0 < found["x1:mixed"]["score"] < 3.0  # hop 2 is soft
+
+
 def test_rule22_recurring_micro(duck: Engine) -> None:
     night = [chain_row("x1:fan", "btc:1Site", d, 21.0 + d * 0.1, ts=at(d, hours=-10)) for d in (0, 7, 14)]
     varied = [chain_row("x1:shopper", "btc:1Site", d, a, ts=at(d, hours=-10)) for d, a in ((0, 12), (7, 30), (14, 45))]
@@ -161,6 +186,25 @@ def test_rule28_hotlisted_merchant(duck: Engine) -> None:
     assert {a["subject"] for a in found} == {"bad"}
 
 
+def test_rule28_payer_side(duck: Engine) -> None:
+    refund = card("bad", 40, src="acq:bad", dst_account="ext:refunded", channel="card")
+    load(
+        duck,
+        [
+            card("bad", 0, src="ext:buyer"),
+            card("bad", 30, src="ext:buyer"),
+            card("bad", 10, src="ext:refunded"),
+            refund,
+            card("good", 0, src="ext:shopper"),
+        ],
+        merchants=[merchant("bad", url="https://badsite.example"), merchant("good")],
+        hotlist=[{"kind": "url", "value": "https://badsite.example", "typology": "merchant_laundering"}],
+    )
+    found = {a["subject"]: a for a in alerts_of(duck, "merchant_hotlisted_payer")}
+    assert set(found) == {"ext:buyer", "ext:refunded"}  # the merchant's own refund row names no payer
+    assert found["ext:buyer"]["evidence_count"] == 2
+
+
 def test_rule29_url_mismatch(duck: Engine) -> None:
     load(
         duck,
@@ -232,6 +276,27 @@ def test_rule32_funnel(duck: Engine) -> None:
     found = alerts_of(duck, "trafficking_funnel")
     assert {a["subject"] for a in found} == {"m1:funnel"}
     assert found[0]["evidence_count"] == 3
+
+
+def test_rule32_funnel_location_from_statement(duck: Engine) -> None:
+    def post(acct: str, days: float, region: str, deposit: bool) -> dict[str, object]:
+        return txn(
+            src_account=None if deposit else acct,
+            dst_account=acct if deposit else None,
+            channel="cash",
+            ts=at(days),
+            amount=4000 if deposit else 3800,
+            reference=f"BRANCH=BR{len(region)}01;CITY=Somewhere;REGION={region}",
+        )
+
+    rows = [post("m1:funnel", 0, "TX", True), post("m1:funnel", 1, "GA", False)]
+    rows += [post("m1:funnel", 6, "OH", True), post("m1:funnel", 7, "GA", False)]
+    rows += [post("m1:home", 0, "GA", True), post("m1:home", 1, "GA", False)]  # near miss: same region
+    rows += [post("m1:home", 6, "GA", True), post("m1:home", 7, "GA", False)]
+    load(duck, rows)
+    found = alerts_of(duck, "trafficking_funnel")
+    assert {a["subject"] for a in found} == {"m1:funnel"}
+    assert found[0]["evidence_count"] == 4
 
 
 def test_rule33_lifestyle(duck: Engine) -> None:

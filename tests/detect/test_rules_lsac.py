@@ -84,15 +84,20 @@ def test_rule5_even_amounts(duck: Engine) -> None:
 
 
 def test_rule6_cover_story(duck: Engine) -> None:
+    frequent = [remit(acct, d) for acct in ("m1:cover", "m1:plain", "m1:home") for d in (1, 2, 3)]
     load(
         duck,
         [
+            *frequent,
             remit("m1:cover", 0, reference="For SCHOOL FEES"),
             remit("m1:plain", 0, reference="Schoolhouse payment 42"),
             remit("m1:home", 0, reference="school fees", dst_country="US"),
+            remit("m1:alone", 0, reference="school fees", dst="ext:ana"),  # no rule 1 or 3: not scored
         ],
     )
-    assert subjects(duck, "lsac_cover_story") == {"m1:cover"}
+    found = alerts_of(duck, "lsac_cover_story")
+    assert {a["subject"] for a in found} == {"m1:cover"}
+    assert found[0]["evidence_count"] == 1
 
 
 def test_rule7_social_handle(duck: Engine) -> None:

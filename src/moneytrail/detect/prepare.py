@@ -35,9 +35,30 @@ OPTIONAL_TABLES: dict[str, pa.Schema] = {
     "site_reports": SITE_REPORTS,
 }
 
-# The coalition hotlist as rules read it: shared indicators plus what hotline/internet-company
-# site reports confirmed (the site's URL, and the MID, descriptor or crypto address of a test purchase).
+# The coalition hotlist as rules read it: the shared list, plus every address spent together with a
+# listed address in one on-chain transaction (common-input ownership: the site's cluster, S4/S12
+# "address or cluster"; a site gives each payer its own address, so the test purchase's address
+# alone is never paid again). Addresses a member hosts (exchange deposit and hot wallets) never join.
 DETECT_HOTLIST_SQL = """
+WITH base AS ({base}), hot AS (
+    SELECT DISTINCT value, typology FROM base WHERE kind = 'address'
+), hosted AS (
+    SELECT DISTINCT address FROM wallets WHERE member_id IS NOT NULL AND kind IN ('deposit', 'hot')
+), nodes AS (
+    SELECT DISTINCT i.dst_account AS node, h.value AS seed, h.typology FROM detect_txn i
+    JOIN hot h ON h.value = i.src_token WHERE i.chain IS NOT NULL AND i.dst_account LIKE '%tx:%'
+), cospent AS (
+    SELECT DISTINCT i.src_token AS value, i.chain, n.typology, n.seed FROM detect_txn i
+    JOIN nodes n ON n.node = i.dst_account
+    WHERE i.src_token NOT IN (SELECT value FROM hot) AND i.src_token NOT IN (SELECT address FROM hosted)
+)
+SELECT kind, value, chain, typology, source FROM base
+UNION ALL SELECT 'address', value, chain, typology, 'cospend:' || seed FROM cospent
+"""
+
+# The coalition hotlist as members share it: shared indicators plus what hotline/internet-company
+# site reports confirmed (the site's URL, and the MID, descriptor or crypto address of a test purchase).
+HOTLIST_BASE_SQL = """
 SELECT kind, value, chain, typology, source FROM hotlist WHERE value IS NOT NULL
 UNION ALL SELECT 'url', url, NULL, 'csam', 'site_report:' || report_id FROM site_reports
     WHERE url IS NOT NULL AND category IN {categories}
@@ -48,6 +69,11 @@ UNION ALL SELECT 'descriptor', test_purchase_descriptor, NULL, 'csam', 'site_rep
 UNION ALL SELECT 'address', test_purchase_crypto_address, NULL, 'csam_crypto', 'site_report:' || report_id
     FROM site_reports WHERE test_purchase_crypto_address IS NOT NULL AND category IN {categories}
 """
+
+# Where a cash movement happened, when the reader leaves device_id empty: bank statements carry the
+# branch (or ATM/agent id) and its region in the entry's additional information (camt.053 AddtlTxInf).
+BRANCH_RE = "(^|[^a-z])(?:branch|atm|terminal|agent)=([a-z0-9_-]+)"
+REGION_RE = "region=([^;]+)"
 
 DETECT_TXN_SQL = """
 WITH acct AS (
@@ -69,6 +95,8 @@ SELECT b.txn_id, b.member_id, b.ts, b.t_s, b.amount_num AS amount, b.amount_eur_
     coalesce(b.dst_token, b.dst_account) AS dst_token,
     upper(b.src_country) AS src_country, upper(b.dst_country) AS dst_country, b.mcc, b.merchant_id,
     lower(coalesce(b.reference, '')) AS reference, b.device_id, b.ip, lower(b.chain) AS chain, b.tx_hash,
+    coalesce(b.device_id, nullif(regexp_extract(lower(coalesce(b.reference, '')), '{branch_re}', 2), '')) AS location,
+    nullif(regexp_extract(lower(coalesce(b.reference, '')), '{region_re}', 1), '') AS region,
     sa.kind AS src_kind, da.kind AS dst_kind, sm.kind AS src_member_kind, dm.kind AS dst_member_kind,
     sp.kind AS src_party_kind, sp.age_band AS src_age_band,
     sp.surname_token AS src_surname, dp.surname_token AS dst_surname,
@@ -100,6 +128,9 @@ def prepare(engine: Engine, source: str = "transactions", member_id: str | None 
         raise UserError(f"no {source} table in the warehouse: run `moneytrail ingest` first")
     register_reference_tables(engine)
     origin = source if member_id is None else f"(SELECT * FROM {source} WHERE member_id = {literal(member_id)})"
-    sql = DETECT_TXN_SQL.format(source=origin, eur_per_usd=repr(eur_per_usd()))
+    sql = DETECT_TXN_SQL.format(
+        source=origin, eur_per_usd=repr(eur_per_usd()), branch_re=BRANCH_RE, region_re=REGION_RE
+    )
     engine.create_table("detect_txn", sql)
-    engine.create_table("detect_hotlist", DETECT_HOTLIST_SQL.format(categories=sql_in("hotlist_site_categories")))
+    base = HOTLIST_BASE_SQL.format(categories=sql_in("hotlist_site_categories"))
+    engine.create_table("detect_hotlist", DETECT_HOTLIST_SQL.format(base=base))

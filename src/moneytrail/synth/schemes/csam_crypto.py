@@ -63,32 +63,38 @@ def run(ctx: Context) -> None:
         for _ in range(ctx.randint(cfg["payments_per_payer"])):
             if day >= ctx.world.days - 1:
                 break
+            # The payment itself is what falls at night (S12: sent 11pm-5am); funding and buying precede it.
             hour = (23 + ctx.rng.uniform(0, 6)) % 24 if ctx.rng.random() < p_odd else ctx.uniform([8, 23])
-            ts = ctx.clamp(ctx.local_ts(int(day), hour, tz))
+            pay_ts = ctx.clamp(ctx.local_ts(int(day), hour, tz))
             usd = price_usd * (1 + ctx.rng.uniform(-float(cfg["jitter"]), float(cfg["jitter"])))
             funded = usd * ctx.uniform([1.05, 2.5]) if method != "prepaid_card" else usd * 1.05
-            actions.exchange_fiat_in(ctx, payer, ts, funded, method, TYP, sch)
-            sats = actions.exchange_buy(ctx, payer, ts + int(ctx.uniform([120, 900])), usd, TYP, sch)
             # Prepaid-funded buys leave within the hour (rule 25); others may wait.
             wait = ctx.uniform([600, 3000]) if method == "prepaid_card" else ctx.uniform([900, 5 * 3600])
+            ts = pay_ts - int(wait)
+            actions.exchange_fiat_in(ctx, payer, ts, funded, method, TYP, sch)
+            sats = actions.exchange_buy(ctx, payer, ts + int(ctx.uniform([120, min(900, wait - 60)])), usd, TYP, sch)
             dest = mixer_in[int(ctx.rng.integers(0, len(mixer_in)))] if mixer else deposit[n]
-            tx = actions.exchange_withdraw(ctx, payer, ctx.clamp(ts + wait), sats, dest, TYP, sch)
+            tx = actions.exchange_withdraw(ctx, payer, pay_ts, sats, dest, TYP, sch)
             if mixer:
-                hop = ctx.clamp(ts + wait + ctx.uniform([1, 12]) * 3600)
+                hop = ctx.clamp(pay_ts + ctx.uniform([1, 12]) * 3600)
                 ctx.chain_pay(hop, [dest], [(deposit[n], int(sats * 0.97))], TYP, sch)
-            last_ts = max(last_ts, ts)
+            last_ts = max(last_ts, pay_ts + 13 * 3600)  # after any mixer hop
             day += ctx.uniform([20, 40])
             _ = tx
-    # The vendor sweeps its deposit addresses, then moves the lot to an instant exchanger.
-    sweep = ctx.clamp(last_ts + ctx.uniform([2, 10]) * 86400)
+    # A hotline/LE test purchase pays the invoice address it was given (from a wallet outside the coalition).
+    url = f"http://{ctx.rng.choice(SITE_WORDS)}{ctx.rng.choice(SITE_WORDS)}{int(ctx.rng.integers(10, 99))}.to"
+    report_ts = ctx.clamp(ctx.world.start + ctx.uniform([0.3, 0.9]) * ctx.world.days * 86400)
+    test_buyer = ctx.chain.addresses(1)[0]
+    ctx.chain_pay(report_ts - 3600, [test_buyer], [(deposit[-1], ctx.sats(price_usd, report_ts))], TYP, sch)
+    # The vendor sweeps all its deposit addresses together (S12: one site, thousands of addresses),
+    # then moves the lot to an instant exchanger.
+    sweep = ctx.clamp(max(last_ts, report_ts) + ctx.uniform([2, 10]) * 86400)
     ctx.chain_pay(sweep, deposit, [], TYP, sch, change=collector, spend_all=True)
     ctx.chain_pay(ctx.clamp(sweep + 7200), [collector], [], TYP, sch, change=exchanger, spend_all=True)
     ctx.label("btc", exchanger, TYP, "mule", sch)
-    url = f"http://{ctx.rng.choice(SITE_WORDS)}{ctx.rng.choice(SITE_WORDS)}{int(ctx.rng.integers(10, 99))}.to"
-    report_ts = ctx.clamp(ctx.world.start + ctx.uniform([0.3, 0.9]) * ctx.world.days * 86400)
     ctx.sites.append({
         "reported_at": report_ts, "url": url, "category": "csam_commercial",
-        "payment_methods_seen": "crypto_btc", "test_purchase_result": "crypto_invoice",
+        "payment_methods_seen": "crypto_btc", "test_purchase_result": "paid",
         "test_purchase_at": report_ts - 3600, "test_purchase_crypto_address": deposit[-1],
         "test_purchase_amount": round(price_usd, 2), "test_purchase_currency": "USD", "_sch": sch,
     })
