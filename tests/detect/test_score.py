@@ -11,7 +11,7 @@ import pyarrow as pa
 from moneytrail.detect.score.model import apply, train
 
 
-def _frame(seed: int) -> tuple[pa.Table, dict[str, str]]:
+def _frame(seed: int) -> tuple[pa.Table, dict[str, set[str]]]:
     rng = np.random.default_rng(seed)
     n = 600
     kind = rng.choice(["none", "lsac", "sextortion"], size=n, p=[0.8, 0.1, 0.1])
@@ -26,7 +26,11 @@ def _frame(seed: int) -> tuple[pa.Table, dict[str, str]]:
             "_first_t": rng.uniform(0, 365 * 86400, n),
         }
     )
-    return frame, {node: str(k) for node, k in zip(nodes, kind, strict=True) if k != "none"}
+    labelled: dict[str, set[str]] = {"lsac": set(), "sextortion": set()}
+    for node, k in zip(nodes, kind, strict=True):
+        if k != "none":
+            labelled[str(k)].add(node)
+    return frame, labelled
 
 
 def test_train_saves_model_and_metadata(tmp_path: Path) -> None:
@@ -34,9 +38,12 @@ def test_train_saves_model_and_metadata(tmp_path: Path) -> None:
     meta = train(frame, labels, tmp_path / "score.json")
     saved = json.loads((tmp_path / "score.json").read_text())
     assert saved["features"] == ["fan_in_7d", "out_pair_burst_1d"]
-    assert set(saved["classes"]) == {"none", "lsac", "sextortion"}
+    assert set(saved["typologies"]) == {"lsac", "sextortion"}
     assert saved["training_range"]["from"] < saved["training_range"]["to"]
-    assert meta["metrics"]["support"] > 0 and meta["metrics"]["f1"] > 0.8
+    for typology in ("lsac", "sextortion"):
+        tested = meta["typologies"][typology]["metrics"]
+        assert tested["support"] > 0 and tested["f1"] > 0.8  # measured on the late accounts, not trained on
+        assert 0 < meta["typologies"][typology]["threshold"] < 1
 
 
 def test_apply_on_new_accounts_finds_their_typology(tmp_path: Path) -> None:
@@ -49,7 +56,7 @@ def test_apply_on_new_accounts_finds_their_typology(tmp_path: Path) -> None:
         ),
         tmp_path / "score.json",
     ).to_pylist()
-    flagged = {r["node"]: r["typology"] for r in scored if r["flagged"]}
-    hits = sum(1 for node, typology in flagged.items() if truth.get(node) == typology)
-    assert hits / max(len(flagged), 1) > 0.8  # precision on accounts it never saw
-    assert hits / len(truth) > 0.8  # recall
+    for typology, real in truth.items():
+        found = {r["node"] for r in scored if typology in r["flagged_typologies"]}
+        assert len(found & real) / max(len(found), 1) > 0.8  # precision on accounts it never saw
+        assert len(found & real) / len(real) > 0.8  # recall

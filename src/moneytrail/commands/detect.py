@@ -108,7 +108,7 @@ def register(app: typer.Typer) -> None:
             trained: dict[str, Any] | None = None
             if train_labels is not None:
                 labels = load_labels(train_labels, load_key(config.key_file), warehouse)
-                trained = train(frame, labels.typology_of(), model_file)
+                trained = train(frame, labels.accounts, model_file)
             scores = apply(frame, model_file)
             warehouse.write_table("account_scores", scores)
         flagged = int(sum(scores.column("flagged").to_pylist()))
@@ -116,7 +116,17 @@ def register(app: typer.Typer) -> None:
             emit_json({"accounts": scores.num_rows, "flagged": flagged, "model": str(model_file), "trained": trained})
             return
         if trained:
-            table("model", ["field", "value"], [[k, str(v)] for k, v in trained.items() if k != "features"])
+            fields = ("kind", "training_range", "split", "accounts")
+            table("model", ["field", "value"], [[k, str(trained[k])] for k in fields])
+            table(
+                "per typology (test: accounts first seen late in the period)",
+                ["typology", "labelled", "threshold", "precision", "recall", "f1"],
+                [
+                    [t, m["support"], f"{m['threshold']:.3f}"]
+                    + [f"{m['metrics'].get(k, 0):.3f}" for k in ("precision", "recall", "f1")]
+                    for t, m in trained["typologies"].items()
+                ],
+            )
         err_console.print(f"{scores.num_rows:,} accounts scored, {flagged:,} flagged (model {model_file})")
 
     @app.command("evaluate")

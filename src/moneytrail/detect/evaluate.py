@@ -121,8 +121,8 @@ def model_predictions(engine: Engine, model: Path, alerts: pa.Table) -> dict[str
     scored = apply(account_frame(engine), model).to_pylist()
     out: dict[str, set[str]] = defaultdict(set)
     for row in scored:
-        if row["flagged"]:
-            out[row["typology"]].add(row["node"])
+        for typology in row["flagged_typologies"]:
+            out[typology].add(row["node"])
     return dict(out)
 
 

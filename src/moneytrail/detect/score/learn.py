@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,18 @@ LGBM_PARAMS: dict[str, Any] = {
     "colsample_bytree": 0.8,
     "verbose": -1,
     "n_jobs": 1,  # OpenMP threads spin badly on a shared 2-core machine
+}
+
+
+# The coalition score's per-typology models: fixed once (chosen on one training seed, never on a test seed).
+# Smaller trees than LGBM_PARAMS: a typology has a few hundred positives among ~100k accounts.
+SCORE_PARAMS: dict[str, Any] = {
+    "n_estimators": 200,
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_child_samples": 10,
+    "verbose": -1,
+    "n_jobs": 2,
 }
 
 
@@ -86,13 +99,20 @@ def best_threshold(y: Labels, scores: npt.NDArray[np.float64]) -> float:
     return float(thresholds[int(np.nanargmax(f1[:-1]))])
 
 
+def out_of_fold(
+    x: Matrix, y: Labels, seed: int, fitter: Callable[[Matrix, Labels, int], lgb.LGBMClassifier] = fit, folds: int = 3
+) -> npt.NDArray[np.float64]:
+    """Each row's score from a model that did not see it (stratified folds)."""
+    folds = max(2, min(folds, int(y.sum()), int((1 - y).sum())))
+    scores = np.zeros(len(y))
+    for train, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
+        scores[held] = predict(fitter(x[train], y[train], seed), x[held])
+    return scores
+
+
 def threshold_on_training(x: Matrix, y: Labels, seed: int, folds: int = 3) -> float:
     """Choose the threshold on out-of-fold scores of the training data only (never the test half)."""
-    folds = max(2, min(folds, int(y.sum()), int((1 - y).sum())))
-    out_of_fold = np.zeros(len(y))
-    for train, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
-        out_of_fold[held] = predict(fit(x[train], y[train], seed), x[held])
-    return best_threshold(y, out_of_fold)
+    return best_threshold(y, out_of_fold(x, y, seed, fit, folds))
 
 
 def metrics(y: Labels, scores: npt.NDArray[np.float64], threshold: float) -> Metrics:

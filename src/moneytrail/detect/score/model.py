@@ -1,8 +1,15 @@
-"""`moneytrail score`: a LightGBM model over rule hits and graph features, per account identity.
+"""`moneytrail score`: one LightGBM model per typology over rule hits, exposure and graph features.
 
-Training uses labels (generator labels or case dispositions) with a temporal split: accounts
-first seen in the earliest 70% of the period train, the rest test. The saved model carries its
-feature list, the training data's time range, the threshold and the test metrics.
+Each typology gets its own one-versus-rest model, because the typologies are rare and unlike each
+other: a multiclass model spends its trees separating typologies from each other instead of from
+the ordinary accounts. Training uses labels (generator labels or case dispositions):
+
+- a temporal split reports honest metrics: accounts first seen in the earliest 70% of the period
+  train, the rest are scored and measured;
+- the decision threshold of each typology maximises F1 on out-of-fold scores of the training
+  accounts only;
+- the saved model (fit on every labelled account) carries its feature list, the training data's
+  time range, the thresholds and the test metrics.
 """
 
 from __future__ import annotations
@@ -17,24 +24,34 @@ import numpy as np
 import pyarrow as pa
 
 from moneytrail.detect.graph.features import GraphParams, graph_features, transaction_edges
-from moneytrail.detect.score.learn import fit, matrix, metrics
+from moneytrail.detect.graph.flows import FLOW_COLUMNS, flow_features
+from moneytrail.detect.rulespec import load_rules
+from moneytrail.detect.score.exposure import exposure_columns, exposure_features
+from moneytrail.detect.score.learn import SCORE_PARAMS, best_threshold, matrix, metrics, out_of_fold
 from moneytrail.errors import UserError
 from moneytrail.warehouse.engine import Engine
 
 TRAIN_SHARE = 0.7
+MIN_POSITIVES = 4  # a typology with fewer labelled accounts gets no model
+MODEL_KIND = "lightgbm-one-vs-rest"
 
 
-def account_frame(engine: Engine, params: GraphParams | None = None) -> pa.Table:
-    """One row per account identity (token): graph features plus the summed alert score of every rule.
+def account_frame(engine: Engine, params: GraphParams | None = None, typologies: list[str] | None = None) -> pa.Table:
+    """One row per account identity (token): graph, layering and exposure features plus each rule's summed score.
 
-    Needs `detect_txn` (from `detect`) and reads `alerts` when present.
+    Needs `detect_txn` (from `detect`) and reads `alerts` when present. `typologies` (default: those of the
+    built-in rule pack) name the exposure columns, so that a model's features do not depend on which rules fired.
     """
     transaction_edges(engine)
     graph_features(engine, "gf_edges", params, table="score_graph_features")
+    flow_features(engine, "gf_edges", table="score_flow_features")
+    typologies = typologies if typologies is not None else sorted({spec.typology for spec in load_rules()})
+    exposure_features(engine, "gf_edges", typologies, table="score_exposure")
     rules: list[str] = []
     if engine.has_table("alerts"):
         rules = sorted({str(r) for r in engine.query("SELECT DISTINCT rule_id FROM alerts").column(0).to_pylist()})
     pivots = ", ".join(f"sum(CASE WHEN a.rule_id = '{r}' THEN a.score ELSE 0 END) AS rule_{r}" for r in rules)
+    rule_cols = ""
     if rules:
         engine.create_table(
             "score_rule_hits",
@@ -42,11 +59,16 @@ def account_frame(engine: Engine, params: GraphParams | None = None) -> pa.Table
                      THEN substr(a.subject, strpos(a.subject, ':') + 1) ELSE a.subject END AS node, {pivots}
                 FROM alerts a GROUP BY 1""",
         )
-        rule_cols = ", ".join(f"coalesce(h.rule_{r}, 0) AS rule_{r}" for r in rules)
-        sql = f"""SELECT f.*, {rule_cols} FROM score_graph_features f LEFT JOIN score_rule_hits h ON h.node = f.node"""
-    else:
-        sql = "SELECT * FROM score_graph_features"
-    engine.create_table("score_features", sql)
+        rule_cols = ", " + ", ".join(f"coalesce(h.rule_{r}, 0) AS rule_{r}" for r in rules)
+    flow_cols = ", ".join(f"coalesce(fl.{c}, 0) AS {c}" for c in FLOW_COLUMNS)
+    exposure_cols = ", ".join(f"coalesce(x.{c}, 0) AS {c}" for c in exposure_columns(typologies))
+    join_rules = "LEFT JOIN score_rule_hits h ON h.node = f.node" if rules else ""
+    engine.create_table(
+        "score_features",
+        f"""SELECT f.*, {flow_cols}, {exposure_cols}{rule_cols}
+        FROM score_graph_features f LEFT JOIN score_flow_features fl ON fl.node = f.node
+        LEFT JOIN score_exposure x ON x.node = f.node {join_rules}""",
+    )
     first_seen = engine.query(
         """SELECT node, min(t) AS first_t FROM (SELECT src AS node, t FROM gf_edges UNION ALL
            SELECT dst AS node, t FROM gf_edges) x GROUP BY node"""
@@ -61,53 +83,69 @@ def _columns(frame: pa.Table) -> list[str]:
     return [c for c in frame.column_names if c not in ("node", "_first_t")]
 
 
-def train(frame: pa.Table, typology_of: dict[str, str], out: Path, seed: int = 0) -> dict[str, Any]:
-    """Train a multiclass model (class 0 = no typology) on the earliest accounts, test on the latest; save it."""
+def _fit(x: np.ndarray, y: np.ndarray, seed: int) -> lgb.LGBMClassifier:
+    model = lgb.LGBMClassifier(random_state=seed, **SCORE_PARAMS)
+    model.fit(x, y)
+    return model
+
+
+def train(frame: pa.Table, labelled: dict[str, set[str]], out: Path, seed: int = 0) -> dict[str, Any]:
+    """Train one model per labelled typology (typology -> account identities); save them with their thresholds."""
     nodes = [str(n) for n in frame.column("node").to_pylist()]
     first = np.asarray(frame.column("_first_t").to_numpy(zero_copy_only=False), dtype=np.float64)
-    classes = ["none", *sorted({typology_of[n] for n in nodes if n in typology_of})]
-    index = {c: i for i, c in enumerate(classes)}
-    y = np.array([index[typology_of[n]] if n in typology_of else 0 for n in nodes], dtype=np.int64)
-    if (y > 0).sum() < 4:
-        raise UserError("too few labelled accounts in the warehouse to train a score (need at least 4)")
     columns = _columns(frame)
     x = matrix(frame, columns, nodes)
-    cut = float(np.quantile(first, TRAIN_SHARE))
-    train_rows, test_rows = first <= cut, first > cut
-    if (y[train_rows] > 0).sum() < 2:
-        raise UserError("the training period holds too few labelled accounts")
-    model = fit(x[train_rows], y[train_rows], seed)
-    tested: dict[str, Any] = {}
-    if test_rows.any():
-        probabilities = np.asarray(model.predict_proba(x[test_rows]), dtype=np.float64)
-        any_risk = 1.0 - probabilities[:, list(model.classes_).index(0)] if 0 in model.classes_ else np.zeros(len(y))
-        tested = metrics((y[test_rows] > 0).astype(np.int64), any_risk, 0.5).as_dict()
+    cut = float(np.quantile(first, TRAIN_SHARE)) if len(first) else 0.0
+    early = first <= cut
+    models: dict[str, Any] = {}
+    skipped: list[str] = []
+    for typology in sorted(labelled):
+        y = np.fromiter((n in labelled[typology] for n in nodes), dtype=np.int64, count=len(nodes))
+        if y.sum() < MIN_POSITIVES or (1 - y).sum() < MIN_POSITIVES:
+            skipped.append(typology)
+            continue
+        threshold = best_threshold(y, out_of_fold(x, y, seed, _fit))
+        tested: dict[str, Any] = {}
+        late = ~early
+        if y[early].sum() >= 2 and y[late].sum() >= 1:
+            held = np.asarray(_fit(x[early], y[early], seed).predict_proba(x[late]), dtype=np.float64)[:, 1]
+            tested = metrics(y[late], held, threshold).as_dict()
+        booster = _fit(x, y, seed).booster_
+        models[typology] = {"threshold": threshold, "support": int(y.sum()), "metrics": tested,
+                            "model": booster.model_to_string()}
+    if not models:
+        raise UserError(f"too few labelled accounts to train a score (need {MIN_POSITIVES} per typology)")
     meta = {
-        "kind": "lightgbm-multiclass",
-        "classes": [classes[int(c)] for c in model.classes_],
+        "kind": MODEL_KIND,
         "features": columns,
-        "threshold": 0.5,
+        "typologies": models,
+        "skipped": skipped,
         "training_range": {
             "from": datetime.fromtimestamp(float(first.min()), UTC).isoformat(),
-            "to": datetime.fromtimestamp(cut, UTC).isoformat(),
+            "to": datetime.fromtimestamp(float(first.max()), UTC).isoformat(),
         },
-        "split": f"temporal: accounts first seen up to the {int(TRAIN_SHARE * 100)}th percentile train",
-        "train_accounts": int(train_rows.sum()),
-        "test_accounts": int(test_rows.sum()),
-        "metrics": tested,
-        "model": model.booster_.model_to_string(),
+        "split": f"temporal: metrics on accounts first seen after the {int(TRAIN_SHARE * 100)}th percentile, "
+        "model fit on all; thresholds from out-of-fold scores",
+        "accounts": len(nodes),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(meta))
-    return {k: v for k, v in meta.items() if k != "model"}
+    summary = {k: v for k, v in meta.items() if k != "typologies"}
+    summary["typologies"] = {t: {k: v for k, v in m.items() if k != "model"} for t, m in models.items()}
+    return summary
 
 
 def apply(frame: pa.Table, model_file: Path) -> pa.Table:
-    """Scores for every account identity; `flagged` where the score reaches the saved threshold."""
+    """One row per account: its riskiest typology, that model's score, and whether it reaches the threshold.
+
+    Riskiest = the largest score relative to its typology's threshold; `flagged_typologies` lists every
+    typology whose threshold the account reaches.
+    """
     if not model_file.exists():
         raise UserError(f"no model at {model_file}: train one with `moneytrail score --train LABELS`")
     meta = json.loads(model_file.read_text())
-    booster = lgb.Booster(model_str=meta["model"])
+    if meta.get("kind") != MODEL_KIND:
+        raise UserError(f"{model_file} is not a {MODEL_KIND} model: train it again with `moneytrail score --train`")
     nodes = [str(n) for n in frame.column("node").to_pylist()]
     present = set(frame.column_names)
     x = np.column_stack(
@@ -117,19 +155,25 @@ def apply(frame: pa.Table, model_file: Path) -> pa.Table:
             else np.zeros(frame.num_rows)  # a rule that never fired here scores 0
             for c in meta["features"]
         ]
-    )
-    classes = list(meta.get("classes", ["none", "risk"]))
-    raw = np.asarray(booster.predict(x), dtype=np.float64) if len(nodes) else np.zeros((0, len(classes)))
-    probabilities = raw.reshape(len(nodes), -1) if raw.ndim == 2 else np.column_stack([1 - raw, raw])
-    none = classes.index("none") if "none" in classes else None
-    risk = 1.0 - probabilities[:, none] if none is not None else probabilities.max(axis=1)
-    best = np.array(classes, dtype=object)[probabilities.argmax(axis=1)] if len(nodes) else np.array([], dtype=object)
-    flagged = (risk >= float(meta["threshold"])) & (best != "none")
+    ) if meta["features"] else np.zeros((frame.num_rows, 0))
+    typologies = sorted(meta["typologies"])
+    scores = np.zeros((len(nodes), len(typologies)))
+    thresholds = np.array([float(meta["typologies"][t]["threshold"]) for t in typologies])
+    for j, typology in enumerate(typologies):
+        if len(nodes):
+            booster = lgb.Booster(model_str=meta["typologies"][typology]["model"])
+            scores[:, j] = np.asarray(booster.predict(x), dtype=np.float64)
+    relative = scores / np.maximum(thresholds, 1e-9)
+    best = relative.argmax(axis=1) if len(nodes) else np.zeros(0, dtype=np.int64)
+    reached = scores >= thresholds
     return pa.table(
         {
             "node": pa.array(nodes, pa.string()),
-            "score": pa.array(risk, pa.float64()),
-            "typology": pa.array([str(b) for b in best], pa.string()),
-            "flagged": pa.array(flagged, pa.bool_()),
+            "score": pa.array(scores[np.arange(len(nodes)), best] if len(nodes) else [], pa.float64()),
+            "typology": pa.array([typologies[b] for b in best], pa.string()),
+            "flagged": pa.array(reached.any(axis=1), pa.bool_()),
+            "flagged_typologies": pa.array(
+                [[typologies[j] for j in np.flatnonzero(row)] for row in reached], pa.list_(pa.string())
+            ),
         }
     )
