@@ -70,8 +70,8 @@ UNION ALL SELECT 'address', test_purchase_crypto_address, NULL, 'csam_crypto', '
     FROM site_reports WHERE test_purchase_crypto_address IS NOT NULL AND category IN {categories}
 """
 
-# Where a cash movement happened, when the reader leaves device_id empty: bank statements carry the
-# branch (or ATM/agent id) and its region in the entry's additional information (camt.053 AddtlTxInf).
+# Where a cash movement happened: bank statements carry the branch (or ATM/agent id) and its region in
+# the entry's additional information (camt.053 AddtlTxInf); else the device or terminal id the reader filled.
 BRANCH_RE = "(^|[^a-z])(?:branch|atm|terminal|agent)=([a-z0-9_-]+)"
 REGION_RE = "region=([^;]+)"
 
@@ -95,7 +95,7 @@ SELECT b.txn_id, b.member_id, b.ts, b.t_s, b.amount_num AS amount, b.amount_eur_
     coalesce(b.dst_token, b.dst_account) AS dst_token,
     upper(b.src_country) AS src_country, upper(b.dst_country) AS dst_country, b.mcc, b.merchant_id,
     lower(coalesce(b.reference, '')) AS reference, b.device_id, b.ip, lower(b.chain) AS chain, b.tx_hash,
-    coalesce(b.device_id, nullif(regexp_extract(lower(coalesce(b.reference, '')), '{branch_re}', 2), '')) AS location,
+    coalesce(nullif(regexp_extract(lower(coalesce(b.reference, '')), '{branch_re}', 2), ''), b.device_id) AS location,
     nullif(regexp_extract(lower(coalesce(b.reference, '')), '{region_re}', 1), '') AS region,
     sa.kind AS src_kind, da.kind AS dst_kind, sm.kind AS src_member_kind, dm.kind AS dst_member_kind,
     sp.kind AS src_party_kind, sp.age_band AS src_age_band,
