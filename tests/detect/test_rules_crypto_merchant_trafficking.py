@@ -58,7 +58,7 @@ def test_rule21_direct_exposure(duck: Engine) -> None:
         hotlist=HOT,
     )
     found = alerts_of(duck, "csam_direct_exposure")
-    assert {a["subject"] for a in found} == {"x1:cust", "btc:1Payer"}
+    assert {a["subject"] for a in found} == {"x1:cust", "btc:1Payer", "btc:1Vendor"}  # and the vendor itself
     assert all(a["score"] == 3.0 for a in found)
 
 
@@ -75,14 +75,16 @@ def test_rule21_site_cluster_and_soft_second_hop(duck: Engine) -> None:
             chain_row("btc:1Hop", "btctx:hop", 5, 0.02),
             chain_row("btctx:hop", "btc:1Deposit7", 5, 0.019),
             chain_row("x1:other", "btc:1Elsewhere", 3, 0.02),  # near miss: unrelated address
-            chain_row("btc:1Hot", "btctx:wd", 3, 0.5),  # an exchange hot wallet paying a deposit: not a subject
-            chain_row("btctx:wd", "btc:1Deposit7", 3, 0.02),
+            # an exchange withdrawal: the ledger row names the customer, the hot wallet is no subject
+            chain_row("x1:cust2", "btc:1Deposit7", 3, 0.02, tx_hash="wd"),
+            chain_row("btc:1Hot", "btctx:wd", 3, 0.5, tx_hash="wd"),
+            chain_row("btctx:wd", "btc:1Deposit7", 3, 0.02, tx_hash="wd"),
         ],
         hotlist=HOT,
-        wallets=[{"address": "1Hot", "chain": "btc", "member_id": "x1", "kind": "hot"}],
     )
     found = {a["subject"]: a for a in alerts_of(duck, "csam_direct_exposure")}
-    assert set(found) == {"x1:buyer", "btc:1Hop", "x1:mixed"}
+    vendor = {"btc:1Vendor", "btc:1Deposit7"}
+    assert set(found) == {"x1:buyer", "x1:cust2", "btc:1Hop", "x1:mixed", *vendor}
     assert found["x1:buyer"]["score"] == 3.0
     assert 1.0 < found["x1:mixed"]["score"] < 3.0  # hop 2 is soft
 
