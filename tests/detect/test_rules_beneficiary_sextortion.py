@@ -131,7 +131,10 @@ def _victims(
 
 
 def test_rule16_victim_burst(duck: Engine) -> None:
-    _victims(duck, [])
+    friend = [pay("m2:pal", "m1:friendly", -48, 20, member_id="m2", src_country="US")]  # paid the teen before
+    friend += [pay("m1:friendly", "m2:pal", 0, 30), pay("m1:friendly", "m2:pal", 5, 40)]
+    wires = [pay("m1:cashout", "ext:ownbank", h, 100, channel="wire") for h in (0, 5)]  # not a P2P/app rail
+    _victims(duck, friend + wires, holders=[("m1:friendly", "p7", "<18"), ("m1:cashout", "p8", "18-24")])
     found = alerts_of(duck, "sext_victim_burst")
     assert {a["subject"] for a in found} == {"m1:teen"}
     assert found[0]["score"] == pytest.approx(1.5 * 2 * 1.5)  # minor, JOC-SEXT payee
@@ -221,4 +224,4 @@ def test_rule20_recovery_scam(duck: Engine) -> None:
             pay("m1:bigfirst", "ext:fixer", 24 * 5, 200, reference="pizza"),
         ],
     )
-    assert subjects(duck, "sext_recovery_scam") == {"m1:teen"}
+    assert subjects(duck, "sext_recovery_scam") == {"m1:teen", "ext:fixer"}  # the victim and the scammer
