@@ -5,7 +5,8 @@ entries/s, memory flat.
     .venv/bin/python bench/bench_ingest.py [--csv-rows 1000000] [--xml-entries 200000] [--repeat 3]
         [--formats csv iso20022] [--before SRC]
 
-Each measurement runs in a fresh process (so peak RSS is that ingest's own) on a fresh warehouse,
+Each measurement runs in a fresh process (so peak RSS is that ingest's own) on a fresh warehouse
+(with MONEYTRAIL_DUCKDB_MEMORY_LIMIT as the CLI reads it),
 and reports wall seconds and the process's CPU seconds (less sensitive to a busy machine). With
 `--before SRC` (the `src` folder of another checkout, e.g. a git worktree of an older commit) every
 case also runs on that code, interleaved with this one (after, before, after, ...).
@@ -26,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 _RUN = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from pathlib import Path
 from moneytrail.ingest import readers
 from moneytrail.tokens import load_key
@@ -34,7 +35,8 @@ from moneytrail.warehouse.duckdb_engine import DuckDBEngine
 from moneytrail.warehouse.load import Loader
 path, home, member, fmt = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
 options = json.loads(sys.argv[5])
-loader = Loader(DuckDBEngine(home / "warehouse.duckdb"), load_key(home / "keys.json"), readers())
+engine = DuckDBEngine(home / "warehouse.duckdb", memory_limit=os.environ.get("MONEYTRAIL_DUCKDB_MEMORY_LIMIT"))
+loader = Loader(engine, load_key(home / "keys.json"), readers())
 started = time.perf_counter()
 result = loader.ingest_file(path, member, fmt, options)
 seconds = time.perf_counter() - started

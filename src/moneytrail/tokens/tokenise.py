@@ -103,7 +103,7 @@ class Tokeniser:
             flags = unseen.to_numpy(zero_copy_only=False)
             positions = pa.array(np.cumsum(flags) - 1 + known.num_rows, pa.int32())
             found = pc.if_else(unseen, positions, found)
-            known = pa.concat_tables([known, fresh])
+            known = pa.concat_tables([known, fresh]).combine_chunks()  # one chunk: `take` is faster
             if known.num_rows > self._memo_size:  # memory stays bounded: keep this batch's values only
                 known = known.take(pc.unique(pc.drop_null(found)))
                 found = pc.index_in(raw, value_set=known.column("raw"))
