@@ -1,0 +1,60 @@
+"""The loader's background writer: appends land in order, batch after batch, and a failed append
+stops the ingest with its own error instead of being lost in the thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from moneytrail.ingest import readers
+from moneytrail.tokens import load_key
+from moneytrail.warehouse.duckdb_engine import DuckDBEngine
+from moneytrail.warehouse.load import Loader
+
+_HEADER = "payment_id,created_at,type,sender_user_id,receiver_user_id,amount,currency,note,external_account,"
+_HEADER += "external_institution,receiver_country,device_id,ip"
+
+
+def _payments(path: Path, rows: int) -> Path:
+    lines = [_HEADER] + [
+        f"P{i},2025-01-01T00:00:{i % 60:02d}Z,payment,U{i % 7},U{(i + 1) % 7},{i}.50,USD,,,,US,dev{i % 5},1.2.3.4"
+        for i in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class _FailingEngine(DuckDBEngine):
+    def write_table(self, name: str, table: pa.Table, mode: str = "overwrite") -> None:
+        if name == "transactions" and mode == "append" and table.num_rows:
+            raise OSError("disk full")
+        super().write_table(name, table, mode)
+
+
+def test_batches_are_appended_in_order_and_whole(tmp_path: Path) -> None:
+    engine = DuckDBEngine(tmp_path / "w.duckdb")
+    loader = Loader(engine, load_key(tmp_path / "keys.json"), readers())
+    path = _payments(tmp_path / "payments.csv", 2_500)
+    seen: list[int] = []
+    result = loader.ingest_file(
+        path, "p2p", "csv", {"mapping": "p2p_payments"}, on_batch=lambda _, n: seen.append(n), batch_rows=1_000
+    )
+    assert seen == [1_000, 2_000, 2_500]
+    assert (result.read, result.loaded, result.quarantined) == (2_500, 2_500, 0)
+    rows = engine.query("SELECT count(*) AS n, count(DISTINCT source_row) AS d FROM transactions").to_pylist()[0]
+    assert rows == {"n": 2_500, "d": 2_500}
+    vault = engine.query("SELECT count(*) AS n, count(DISTINCT (kind, raw)) AS d FROM vault_p2p").to_pylist()[0]
+    assert vault["n"] == vault["d"] == 7 + 5  # each raw identifier once per file: 7 users, 5 devices
+    assert engine.query("SELECT status FROM ingest_files").column(0).to_pylist() == ["started", "done"]
+
+
+def test_a_failed_append_stops_the_ingest_with_its_error(tmp_path: Path) -> None:
+    engine = _FailingEngine(tmp_path / "w.duckdb")
+    loader = Loader(engine, load_key(tmp_path / "keys.json"), readers())
+    path = _payments(tmp_path / "payments.csv", 2_500)
+    with pytest.raises(OSError, match="disk full"):
+        loader.ingest_file(path, "p2p", "csv", {"mapping": "p2p_payments"}, batch_rows=1_000)
+    assert engine.query("SELECT status FROM ingest_files").column(0).to_pylist() == ["started"]  # not done
+    assert loader._writer._thread is None  # the thread was stopped
