@@ -155,3 +155,27 @@ def test_items_with_other_elements_between_them(tmp_path: Path, monkeypatch: pyt
         == len(whole)
         == sum(max(1, n % 3) for n in [*range(100, 106), *range(200, 206)])
     )
+
+
+@pytest.mark.parametrize("run", [1, 2, 4, 200])
+def test_small_and_empty_statements_keep_their_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: int
+) -> None:
+    """Runs gather several statements; an empty one among them still counts."""
+    counts = [2, 0, 3, 0, 0, 1]
+    body = "".join(
+        f"<Stmt><Acct><Id><Othr><Id>A{s}</Id></Othr></Id></Acct>"
+        + "".join(_entry(300 + 3 * j) for j in range(count))  # no TxDtls: one payment per entry
+        + "</Stmt>"
+        for s, count in enumerate(counts, start=1)
+    )
+    path = tmp_path / "camt.xml"
+    path.write_text(
+        f'<Document xmlns="{NS}"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId></GrpHdr>{body}</BkToCstmrStmt></Document>'
+    )
+    monkeypatch.setattr(iso20022, "EXTRACT_ITEMS", run)
+    rows = _rows(path, monkeypatch)
+    expected = [f"Stmt[{s}]/Ntry[{j}]" for s, count in enumerate(counts, start=1) for j in range(1, count + 1)]
+    assert [r["source_row"] for r in rows] == expected
+    own = [r["dst_raw"] if r["dst_scope"] == "own" else r["src_raw"] for r in rows]
+    assert own == ["A1", "A1", "A3", "A3", "A3", "A6"]  # each statement's own account

@@ -72,61 +72,93 @@ _CONTAINERS = {
     "interbank": ("FIToFICstmrCdtTrf", "FICdtTrf"),
 }
 _ITEMS = {"entries": ("Ntry",), "initiation": ("CdtTrfTxInf", "DrctDbtTxInf"), "interbank": ("CdtTrfTxInf",)}
-EXTRACT_ITEMS = 5_000  # items per XSLT run: large enough to amortise the call, small enough to stay flat
+EXTRACT_ITEMS = 200  # items per XSLT run: amortises the call (~40 us) while the parsed items are still in cache
 
 
 class _Stream:
-    """The items of one container (statement, PmtInf, message) seen so far, extracted in runs.
+    """The items seen so far, extracted in runs of about `run` items.
 
-    iterparse reports an item when it is complete; the parser may already have built part of the
-    next, so a run covers exactly the items reported (the first `waiting` of the container's items,
-    in document order) and removes them from the tree afterwards.
+    Items sit in containers (statements, PmtInf, messages), the containers in a parent (the
+    message element, or the Document). Finished containers are gathered until they hold a run's
+    worth of items, so a run covers many small statements in one XSLT call; one large container is
+    cut into runs. iterparse reports an item when it is complete, but the parser may already have
+    built part of the next, so a run covers exactly what was reported: the gathered containers,
+    then the first `waiting` items of the open one. Extracted containers and items leave the tree.
     """
 
     def __init__(self, ns: str, walk: str, item: str, rows: Rows) -> None:
         self.ns, self.walk, self.item, self.rows = ns, walk, item, rows
         self.containers = {f"{{{ns}}}{t}" for t in _CONTAINERS[walk]}
         self.items = tuple(f"{{{ns}}}{t}" for t in _ITEMS[walk])
-        self.container: Any = None
+        self.extraction = Extraction(walk, ns)
+        self.run = EXTRACT_ITEMS
+        self.parent: Any = None  # of the gathered and the open container
+        self.gathered: list[Any] = []  # finished containers not yet extracted, in document order
+        self.gathered_items = 0
+        self.first = (0, 0)  # (ordinal, items extracted before) of the first gathered container
+        self.container: Any = None  # the open container
         self.ended = 0  # containers closed so far: the open one is number ended + 1
         self.ordinal = 0
-        self.done = 0  # items of the container already extracted
+        self.done = 0  # items of the open container already extracted
         self.done_in_file = 0
-        self.waiting = 0  # items reported, not yet extracted
-        self.extraction = Extraction(walk, ns)
+        self.waiting = 0  # items of the open container reported, not yet extracted
 
-    def on_item(self, element: Any, run: int) -> None:
-        parent = element.getparent()
-        if parent is not self.container:
-            self.flush()
-            if parent is None or parent.tag not in self.containers:
+    def on_item(self, element: Any) -> None:
+        container = element.getparent()
+        if container is not self.container:
+            if container is None or container.tag not in self.containers:
                 return  # an item out of place (not in a statement or group): not a payment here
-            self.container, self.ordinal, self.done = parent, self.ended + 1, 0
+            if self.waiting or container.getparent() is not self.parent:
+                self.flush()
+            self.parent = container.getparent()
+            self.container, self.ordinal, self.done = container, self.ended + 1, 0
         self.waiting += 1
-        if self.waiting >= run:
+        if self.waiting + self.gathered_items >= self.run:
             self.flush()
 
     def on_container(self, element: Any) -> None:
-        if element is self.container:
-            self.flush(ending=True)
-            self.container = None
         self.ended += 1
-        _release(element)
+        if element is self.container:
+            self.container = None
+            if self.waiting:
+                if not self.gathered:
+                    self.first = (self.ordinal, self.done)
+                self.gathered.append(element)
+                self.gathered_items += self.waiting
+                self.waiting = 0
+                if self.gathered_items >= self.run:
+                    self.flush()
+                return
+        if self.gathered and element.getparent() is self.parent:
+            self.gathered.append(element)  # an empty one among them: the stylesheet counts it too
+        elif self.container is None:
+            _drop(element)
+        # else one nested in the open container (a broken file): it leaves the tree with that one
 
-    def flush(self, ending: bool = False) -> None:
-        """Extract the waiting items; unless their container is ending (and is released whole),
-        remove them from the tree."""
-        if not self.waiting:
+    def flush(self) -> None:
+        """Extract the gathered containers and the open one's waiting items, then drop them."""
+        if not self.gathered and not self.waiting:
             return
-        container, count = self.container, self.waiting
-        offset = self.done_in_file if self.walk == "interbank" else self.done
+        first = self.first if self.gathered else (self.ordinal, self.done)
+        count = len(self.gathered) + (1 if self.waiting else 0)
+        items = self.gathered_items + self.waiting
+        if self.walk == "interbank":  # numbered through the file; `k` counts all items
+            first, limit = (0, self.done_in_file), items
+        else:
+            limit = self.waiting or items  # only the last container is cut
         params = {"debit": "1" if self.item == "DrctDbtTxInf" else "0"} if self.walk == "initiation" else {}
-        self.extraction.run(container, count, self.ordinal, offset, **params)
-        self.done += count
-        self.done_in_file += count
-        self.waiting = 0
-        if ending:
-            return
+        self.extraction.run(self.parent, count, limit, first[0], first[1], **params)
+        self.done_in_file += items
+        if self.gathered:
+            _drop(self.gathered[-1])
+            self.gathered, self.gathered_items = [], 0
+        if self.waiting:
+            self._remove(self.container, self.waiting)
+            self.done += self.waiting
+            self.waiting = 0
+
+    def _remove(self, container: Any, count: int) -> None:
+        """Take the first `count` items out of an open container."""
         done = list(islice(container.iterchildren(*self.items), count))
         start = container.index(done[0])
         if container[start + count - 1] is done[-1]:  # one run of siblings, as in every real file
@@ -151,13 +183,13 @@ class _Stream:
         return pa.table({f.name: columns[f.name] for f in STAGED_TRANSACTIONS if f.name in columns})
 
 
-def _release(element: Any) -> None:
-    """Free a handled element and the siblings before it, so memory stays flat."""
-    element.clear(keep_tail=False)
+def _drop(element: Any) -> None:
+    """Take a handled element and the siblings before it out of the tree, so memory stays flat."""
     parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]
+    if parent is None:
+        element.clear(keep_tail=False)
+    else:
+        del parent[: parent.index(element) + 1]
 
 
 def read_iso20022(path: Path, context: ReadContext) -> Iterator[Batch]:
@@ -181,7 +213,7 @@ def _parse(path: Path, stream: _Stream, context: ReadContext, put: Callable[[Any
     then at a syntax error the Batch that quarantines the unreadable rest."""
     header = f"{{{stream.ns}}}GrpHdr"
     limit = min(context.batch_rows, 50_000)  # rows per batch: bounded memory
-    run = min(limit, EXTRACT_ITEMS)
+    stream.run = min(limit, EXTRACT_ITEMS)
     events = etree.iterparse(
         str(path),
         events=("end",),
@@ -193,10 +225,10 @@ def _parse(path: Path, stream: _Stream, context: ReadContext, put: Callable[[Any
         for _, element in events:
             tag = element.tag
             if tag in stream.items:
-                stream.on_item(element, run)
+                stream.on_item(element)
             elif tag == header:
                 stream.rows.on_header(element)
-                _release(element)
+                _drop(element)
             else:
                 stream.on_container(element)
             if stream.pending >= limit:

@@ -67,17 +67,21 @@ class Extraction:
         self.rows = 0
         self.compiled: dict[bool, etree.XSLT] = {}
 
-    def run(self, container: Any, items: int, ordinal: int, offset: int, **params: str) -> None:
-        """Extract the first `items` items of `container` (a statement, PmtInf or message element)."""
+    def run(self, parent: Any, containers: int, items: int, ordinal: int, offset: int, **params: str) -> None:
+        """Extract the items of the first `containers` containers in `parent` (of the last, the first
+        `items`); `ordinal` and `offset` number the first container and its items."""
         for safe in (False, True):
-            xslt = self.compiled.get(safe) or self.compiled.setdefault(
-                safe, stylesheet(self.walk, self.namespace, safe)
+            if safe not in self.compiled:
+                self.compiled[safe] = stylesheet(self.walk, self.namespace, safe)
+            xslt = self.compiled[safe]
+            out = bytes(
+                xslt(parent, s=str(containers), k=str(items), ordinal=str(ordinal), offset=str(offset), **params)
             )
-            out = bytes(xslt(container, k=str(items), ordinal=str(ordinal), offset=str(offset), **params))
             fields = out.count(_SEP_UTF8)
             if fields % self.width == 0:
                 self.texts.append(out)
-                self.rows += fields // self.width - 1  # one group record per run
+                groups = 1 if self.walk == "interbank" else containers  # group records written
+                self.rows += fields // self.width - groups
                 return
         raise ValueError("ISO 20022 extraction: a value kept its separator")  # unreachable: `safe` deletes it
 

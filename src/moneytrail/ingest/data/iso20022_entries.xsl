@@ -1,15 +1,17 @@
 <?xml version="1.0" encoding="UTF-8"?>
-<!-- camt.052 / camt.053 / camt.054: the fields of one statement's first $k entries as flat text.
+<!-- camt.052 / camt.053 / camt.054: the fields of the entries of the first $s statements (Stmt,
+     Rpt, Ntfctn) of a message, of the last of them only the first $k, as flat text.
 
-     Applied to a statement element (Stmt, Rpt, Ntfctn) by moneytrail.ingest.iso20022_extract, which
+     Applied to the message element (BkToCstmrStmt, ...) by moneytrail.ingest.iso20022_extract, which
      puts the file's namespace in place of urn:moneytrail:iso20022 and splits the output on U+E000
-     (every value is followed by one). Output: the statement's GROUP record once, then a ROW per
+     (every value is followed by one). Output per statement: its GROUP record, then a ROW per
      payment, one per TxDtls, or one per Ntry without one; both records have the same width. A value is the text of the first element
      on its path(s) that is not blank; alternatives that the schema makes exclusive, or puts in
      preference order, are one union. What needs the whole file (ids made unique, fallbacks from
      the header) is done in Python on the columns.
 
-     GROUP: G | $ordinal | $offset | statement element | account | currency | servicer BIC |
+     GROUP: G | ordinal ($ordinal for the first) | entries before ($offset for the first, else 0) |
+            statement element | account | currency | servicer BIC |
             owner country (then empty values up to the row's width)
      ROW:   R | entry position | TxDtls index | amount | its Ccy | credit (1 or empty) |
             counterparty account | counterparty country | counterparty agent BIC |
@@ -19,17 +21,19 @@
 -->
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:n="urn:moneytrail:iso20022">
   <xsl:output method="text" encoding="UTF-8"/>
+  <xsl:param name="s" select="1"/>
   <xsl:param name="k" select="0"/>
   <xsl:param name="ordinal" select="0"/>
   <xsl:param name="offset" select="0"/>
 
   <xsl:template match="/">
-    <xsl:for-each select="*">
+    <xsl:for-each select="*/*[self::n:Stmt or self::n:Rpt or self::n:Ntfctn][position() &lt;= $s]">
+      <xsl:variable name="c" select="position()"/>
       <xsl:variable name="acct" select="n:Acct"/>
       <xsl:variable name="owner" select="$acct/n:Ownr"/>
       <xsl:text>G&#xE000;</xsl:text>
-      <xsl:value-of select="$ordinal"/><xsl:text>&#xE000;</xsl:text>
-      <xsl:value-of select="$offset"/><xsl:text>&#xE000;</xsl:text>
+      <xsl:value-of select="$ordinal + $c - 1"/><xsl:text>&#xE000;</xsl:text>
+      <xsl:value-of select="$offset * number($c = 1)"/><xsl:text>&#xE000;</xsl:text>
       <xsl:value-of select="local-name()"/><xsl:text>&#xE000;</xsl:text>
       <xsl:value-of select="($acct/n:Id/n:IBAN | $acct/n:Id/n:Othr/n:Id | $acct/n:Id/n:PrxyId/n:Id)[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
       <xsl:value-of select="$acct/n:Ccy[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
@@ -37,7 +41,7 @@
       <xsl:value-of select="($owner/n:PstlAdr/n:Ctry | $owner/n:Pty/n:PstlAdr/n:Ctry | $owner/n:CtryOfRes | $owner/n:Pty/n:CtryOfRes)[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
       <xsl:text>&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;</xsl:text>
 
-      <xsl:for-each select="n:Ntry[position() &lt;= $k]">
+      <xsl:for-each select="n:Ntry[$c &lt; $s or position() &lt;= $k]">
         <xsl:variable name="e" select="."/>
         <xsl:variable name="i" select="position()"/>
         <xsl:variable name="tx" select="n:NtryDtls/n:TxDtls"/>

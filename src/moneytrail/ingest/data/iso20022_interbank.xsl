@@ -1,5 +1,6 @@
 <?xml version="1.0" encoding="UTF-8"?>
-<!-- pacs.008 / pacs.009: the fields of the message's first $k CdtTrfTxInf as flat text; see
+<!-- pacs.008 / pacs.009: the fields of the first $k CdtTrfTxInf of the first $s messages
+     (FIToFICstmrCdtTrf, FICdtTrf; applied to the Document) as flat text, numbered on; see
      iso20022_entries.xsl for the conventions (namespace placeholder, U+E000 after every value,
      U+E001 after every remittance part, first non-blank text per path). Either side may be the
      member's own customer, so both are read.
@@ -11,14 +12,16 @@
 -->
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:n="urn:moneytrail:iso20022">
   <xsl:output method="text" encoding="UTF-8"/>
+  <xsl:param name="s" select="1"/>
   <xsl:param name="k" select="0"/>
+  <xsl:param name="ordinal" select="0"/>
   <xsl:param name="offset" select="0"/>
 
   <xsl:template match="/">
     <xsl:text>G&#xE000;&#xE000;</xsl:text>
     <xsl:value-of select="$offset"/><xsl:text>&#xE000;</xsl:text>
     <xsl:text>&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;</xsl:text>
-    <xsl:for-each select="*/n:CdtTrfTxInf[position() &lt;= $k]">
+    <xsl:for-each select="(*/*[self::n:FIToFICstmrCdtTrf or self::n:FICdtTrf][position() &lt;= $s]/n:CdtTrfTxInf)[position() &lt;= $k]">
       <xsl:variable name="amt" select="n:IntrBkSttlmAmt[normalize-space()][1]"/>
       <xsl:variable name="da" select="n:DbtrAcct/n:Id"/>
       <xsl:variable name="ca" select="n:CdtrAcct/n:Id"/>
