@@ -71,6 +71,8 @@ def test_rule21_site_cluster_and_soft_second_hop(duck: Engine) -> None:
             chain_row("btc:1Deposit7", "btctx:sweep", 30, 0.02),
             chain_row("btctx:sweep", "btc:1Collector", 30, 0.029),
             chain_row("x1:buyer", "btc:1Deposit7", 3, 0.02),  # paid the cluster, not the listed address
+            txn(member_id="x1", src_account="ext:bank", dst_account="x1:buyer", channel="wire", ts=at(3, hours=-2)),
+            txn(member_id="x1", src_account="ext:old", dst_account="x1:buyer", channel="wire", ts=at(1)),  # too early
             chain_row("x1:mixed", "btc:1Hop", 4, 0.02),  # paid an intake that forwards to the cluster
             chain_row("btc:1Hop", "btctx:hop", 5, 0.02),
             chain_row("btctx:hop", "btc:1Deposit7", 5, 0.019),
@@ -84,9 +86,10 @@ def test_rule21_site_cluster_and_soft_second_hop(duck: Engine) -> None:
     )
     found = {a["subject"]: a for a in alerts_of(duck, "csam_direct_exposure")}
     vendor = {"btc:1Vendor", "btc:1Deposit7"}
-    assert set(found) == {"x1:buyer", "x1:cust2", "btc:1Hop", "x1:mixed", *vendor}
+    assert set(found) == {"x1:buyer", "x1:cust2", "btc:1Hop", "x1:mixed", "ext:bank", *vendor}
     assert found["x1:buyer"]["score"] == 3.0
     assert 1.0 < found["x1:mixed"]["score"] < 3.0  # hop 2 is soft
+    assert found["ext:bank"]["score"] == 1.5  # the payer's funding account: soft
 
 
 def test_rule22_recurring_micro(duck: Engine) -> None:

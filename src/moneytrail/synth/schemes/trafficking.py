@@ -71,11 +71,18 @@ def run(ctx: Context) -> None:
     issuer, pan, product = held
     ctx.label("cardnet", pan, TYP, "operator", sch)
     country = str(pop["country"][controller])
+    # S3: victims are moved along a circuit - runs of nightly stays, each run at a hotel in another city.
     hotels = ctx.merchants.by_category("hotel")
-    for _ in range(ctx.randint(cfg["hotel_nights"])):
+    nights = ctx.randint(cfg["hotel_nights"])
+    day = int(ctx.rng.integers(0, max(ctx.world.days - nights * 3, 1)))
+    while nights > 0 and day < ctx.world.days:
         m = int(ctx.rng.choice(hotels))
-        ts = ctx.clamp(ctx.local_ts(int(ctx.rng.integers(0, ctx.world.days)), ctx.uniform([20, 24]), tz))
-        actions.card(ctx, pan, issuer, product, country, m, ts, ctx.uniform([60, 160]), TYP, sch, card_present=True)
+        for _ in range(min(nights, ctx.randint([2, 5]))):
+            ts = ctx.clamp(ctx.local_ts(day, ctx.uniform([20, 24]), tz))
+            actions.card(ctx, pan, issuer, product, country, m, ts, ctx.uniform([60, 160]), TYP, sch, card_present=True)
+            nights -= 1
+            day += 1
+        day += ctx.randint([1, 10])
     ads = ad_merchant(ctx)
     for _ in range(ctx.randint(cfg["ad_payments"])):
         ts = ctx.clamp(ctx.local_ts(int(ctx.rng.integers(0, ctx.world.days)), ctx.uniform([0, 24]), tz))
