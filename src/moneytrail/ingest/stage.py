@@ -69,6 +69,12 @@ def _text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _trimmed(text: str) -> str:
+    """`trim(text)`, called only for a value that starts or ends with a space: trim costs ~70 ns
+    a value, the test ~10."""
+    return f"(CASE WHEN prefix({text}, ' ') OR suffix({text}, ' ') THEN trim({text}) ELSE {text} END)"
+
+
 @cache
 def _reference_database() -> duckdb.DuckDBPyConnection:
     """One in-memory database per process holding the reference tables; stagers take cursors on it."""
@@ -130,21 +136,13 @@ class Stager:
         self._batch += 1
         view = f"_stage_in_{self._batch}"
         self.con.register(view, rows)
-        # DuckDB's trim costs ~60 ns a value: only columns with a value to trim are trimmed
-        spaced = {
-            name
-            for name in schema.names
-            if name in rows.column_names
-            and pa.types.is_string(rows.schema.field(name).type)
-            and pc.any(pc.or_(pc.starts_with(rows[name], " "), pc.ends_with(rows[name], " "))).as_py()
-        }
         try:
-            return self._stage(view, rows.schema, schema, raw_columns or rows.column_names, spaced)
+            return self._stage(view, rows.schema, schema, raw_columns or rows.column_names)
         finally:
             self.con.unregister(view)
 
     def _stage(
-        self, view: str, given: pa.Schema, schema: pa.Schema, raw_columns: list[str], spaced: set[str]
+        self, view: str, given: pa.Schema, schema: pa.Schema, raw_columns: list[str]
     ) -> tuple[pa.Table, pa.Table]:
         """One query, each conversion computed once: text (trimmed, '' -> NULL) -> typed value ->
         verdict (the first failed check) -> amount_usd; rows are split by verdict in Arrow."""
@@ -170,12 +168,7 @@ class Stager:
                 texts.append(f"{column} AS {text}")
                 value = text
             else:
-                trimmed = (
-                    f"trim(CAST({column} AS VARCHAR))"
-                    if name in spaced or not pa.types.is_string(source.type)
-                    else column
-                )
-                texts.append(f"NULLIF({trimmed}, '') AS {text}")
+                texts.append(f"NULLIF({_trimmed(f'CAST({column} AS VARCHAR)')}, '') AS {text}")
                 value = text if pa.types.is_string(target.type) else f"TRY_CAST({text} AS {sql_type})"
             if name in config["currency_fields"]:
                 value = f"upper({value})"
