@@ -46,6 +46,18 @@ def test_rule13_micro_inbound(duck: Engine) -> None:
     assert subjects(duck, "lsac_micro_inbound") == {"ph:wallet1"}
 
 
+def test_rule13_sender_from_the_remitters_record(duck: Engine) -> None:
+    rows = []
+    for dst, senders in (("ph:ring", ["rem:a", "rem:b"]), ("ph:family", ["rem:c", "rem:c"])):
+        for i in range(6):
+            ref = f"GT{dst[3:]}{i}"
+            # the remitter names the sender; the e-wallet's credit names the partner and carries its reference
+            rows.append(inbound(dst, senders[i % 2], i * 2, member_id="rem", txn_id=f"rem:{ref}", src_country="US"))
+            rows.append(inbound(dst, "ext:partner", i * 2, reference=f"partner_ref={ref.lower()}", src_country="US"))
+    load(duck, rows)
+    assert subjects(duck, "lsac_micro_inbound") == {"ph:ring"}
+
+
 def test_rule14_receive_cash_out(duck: Engine) -> None:
     rows = micro("ph:cashout", ["ext:a", "ext:b"]) + micro("ph:saver", ["ext:a", "ext:b"])
     rows += [
