@@ -30,16 +30,19 @@ def remit(sender: str, days: float, amount: float = 50, dst: str = "ext:maria", 
 
 
 def test_rule1_small_frequent(duck: Engine) -> None:
-    load(
-        duck,
-        [remit("m1:pos", d) for d in (0, 5, 12)]  # 3 in 30 days
-        + [remit("m1:spread", d) for d in (0, 20, 45)]  # never 3 within 30 days
-        + [remit("m1:big", d, amount=450) for d in (0, 2, 4)],
-    )  # over EUR 200
-    found = alerts_of(duck, "lsac_small_frequent")
-    assert {a["subject"] for a in found} == {"m1:pos"}
-    assert found[0]["evidence_count"] == 3
-    assert '"min_transfers": 3' in found[0]["parameters"]
+    pos = [remit("m1:pos", d, txn_id=f"m1:T{d}") for d in (0, 5, 12)]  # 3 in 30 days
+    spread = [remit("m1:spread", d, txn_id=f"m1:S{d}") for d in (0, 20, 45)]  # never 3 within 30 days
+    # the remitter's funding legs of the same transfers, from the senders' cards
+    funding = [
+        remit("ext:card", d, txn_id=f"m1:T{d}:funding", dst="m1:pos", dst_country="US", channel="card")
+        for d in (0, 5, 12)
+    ]
+    funding.append(remit("ext:card2", 0, txn_id="m1:S0:funding", dst="m1:spread", dst_country="US", channel="card"))
+    load(duck, pos + spread + funding + [remit("m1:big", d, amount=450) for d in (0, 2, 4)])  # over EUR 200
+    found = {a["subject"]: a for a in alerts_of(duck, "lsac_small_frequent")}
+    assert set(found) == {"m1:pos", "ext:card"}  # the sender and the card that funded the transfers
+    assert found["m1:pos"]["evidence_count"] == 3
+    assert '"min_transfers": 3' in found["m1:pos"]["parameters"]
 
 
 def test_rule2_no_family_link(duck: Engine) -> None:
