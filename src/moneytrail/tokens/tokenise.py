@@ -108,7 +108,9 @@ class Tokeniser:
                 known = known.take(pc.unique(pc.drop_null(found)))
                 found = pc.index_in(raw, value_set=known.column("raw"))
             self._raw[kind] = known
-        normalised, reasons, tokens = (pc.take(known.column(c), found) for c in ("normalised", "reason", "token"))
+        normalised, reasons, tokens = (
+            pc.take(known.column(c).combine_chunks(), found) for c in ("normalised", "reason", "token")
+        )
         return normalised, reasons, tokens
 
     def _digests(self, prefix: str, values: list[str]) -> list[str]:

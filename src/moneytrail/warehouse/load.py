@@ -345,17 +345,18 @@ class Loader:
         encoded = pc.dictionary_encode(raw)
         uniques, indices = encoded.dictionary, encoded.indices
         normalised_u, reasons_u, tokens_u = self.tokeniser.raw_array(spec.kind, uniques)
-        normalised, tokens = pc.take(normalised_u, indices), pc.take(tokens_u, indices)
         scope = self._scopes(rows, spec)
         public = pc.fill_null(pc.equal(scope, "public"), False)
         any_public = bool(pc.any(public).as_py())
-        reasons = pc.take(reasons_u, indices)
-        if any_public:
-            reasons = pc.if_else(public, pa.scalar(None, pa.string()), reasons)
+        # both keys of every distinct token (MEMBER:TOKEN, ext:TOKEN); each row picks one by index
         held = pc.take(pc.is_in(tokens_u, value_set=own_tokens), indices)
         own = pc.fill_null(pc.or_(pc.equal(scope, "own"), pc.and_(pc.equal(scope, "cpty"), held)), False)
-        key = pc.binary_join_element_wise(pc.if_else(own, pa.scalar(member_id), pa.scalar("ext")), tokens, ":")
-        token = tokens
+        keys_u = pa.concat_arrays(
+            [pc.binary_join_element_wise(member_id, tokens_u, ":"), pc.binary_join_element_wise("ext", tokens_u, ":")]
+        )
+        offset = pc.if_else(own, pa.scalar(0, indices.type), pa.scalar(len(uniques), indices.type))
+        key = pc.take(keys_u, pc.add(indices, offset))
+        token = pc.take(tokens_u, indices)
         if any_public:  # on-chain: kept as published; `btctx:HASH` is key and token, a bare address gets `chain:`
             prefixed = pc.match_substring(raw, ":")
             chain = (
@@ -366,24 +367,27 @@ class Loader:
             chain = pc.fill_null(chain.cast(pa.string()), "btc")
             public_key = pc.if_else(prefixed, raw, pc.binary_join_element_wise(chain, raw, ":"))
             key = pc.if_else(public, public_key, key)
-            token = pc.if_else(public, raw, tokens)
+            token = pc.if_else(public, raw, token)
         out = rows.drop_columns([c for c in (spec.raw, spec.scope) if c in rows.column_names and c != spec.token])
         for name, values in ((spec.token, token), (spec.key, key)):
             if name is not None:
                 out = _set(out, name, values)
-        failed = pc.and_(pc.is_valid(reasons), pc.is_valid(raw))
+        failed = pc.take(pc.is_valid(reasons_u), indices)  # null raw: null, left out by `filter`
+        keep = pc.take(pc.is_valid(normalised_u), indices)
+        if any_public:
+            failed = pc.and_(failed, pc.invert(public))
+            keep = pc.and_(keep, pc.invert(public))
         failures = pc.sum(failed).as_py() or 0
         location = rows.column("source_row") if "source_row" in rows.column_names else pa.nulls(len(raw), pa.string())
         rejected = pa.table(
             {
                 "location": pc.filter(location, failed).cast(pa.string()),
                 "field": pa.repeat(pa.scalar(spec.raw.removesuffix("_raw"), pa.string()), failures),
-                "reason": pc.filter(reasons, failed),
+                "reason": pc.take(reasons_u, pc.filter(indices, failed)),
                 "raw": pc.filter(raw, failed),
             }
         )
         # one vault row per distinct raw value of the rows that keep a token
-        keep = pc.and_(pc.invert(public), pc.is_valid(normalised)) if any_public else pc.is_valid(normalised)
         first = pc.unique(pc.filter(indices, keep))
         vault = pa.table(
             {
