@@ -220,6 +220,7 @@ def _parse(path: Path, stream: _Stream, context: ReadContext, put: Callable[[Any
         tag=[header, *stream.containers, *stream.items],
         resolve_entities=False,
         no_network=True,
+        remove_blank_text=True,  # indentation between elements: never read, a third of a pretty file's nodes
     )
     try:
         for _, element in events:
