@@ -42,7 +42,9 @@ SCHEMAS: dict[str, pa.Schema] = {**TABLES, **EXTRA_TABLES}
 # CSV reader, leave no part-filled row groups behind). Memory stays bounded by this, not by the
 # file. A caller's smaller `batch_rows` wins (it asked for that granularity).
 FLUSH_ROWS = 122_880
-BatchHook = Callable[[str, int], None]  # (source_file, records so far)
+# (source_file, records so far); called while an append may still be running in the writer
+# thread, so a hook must not use the engine itself
+BatchHook = Callable[[str, int], None]
 
 
 @dataclass
