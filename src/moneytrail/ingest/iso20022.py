@@ -229,6 +229,7 @@ def _parse(path: Path, stream: _Stream, context: ReadContext, put: Callable[[Any
                 stream.on_item(element)
             elif tag == header:
                 stream.rows.on_header(element)
+                stream.flush()  # nothing waits before the header in a valid message
                 _drop(element)
             else:
                 stream.on_container(element)

@@ -2,11 +2,12 @@
 text, which Arrow splits into columns once per batch; the rules that combine fields (ids, sides,
 countries, fallbacks) then run on whole columns (iso20022_rows).
 
-The stylesheets (data/iso20022_*.xsl) are compiled once per walk and namespace. A run writes one
-group record (the statement's or PmtInf's own values), then one record per payment, all of the same
-width, every value followed by U+E000. A value that itself holds U+E000 would shift the columns:
-a run whose separators are not a whole number of records is extracted again with a variant that
-deletes the character from every value, and every record must start with its marker (`G`, `R`).
+The stylesheets (data/iso20022_*.xsl) are compiled per file, for its walk and namespace. A run
+writes, per container, one group record (the statement's or PmtInf's own values), then one record
+per payment, all of the same width, every value followed by U+E000. A value that itself holds
+U+E000 would shift the columns: a run whose separators are not a whole number of records is
+extracted again with a variant that deletes the character from every value, and every record
+must start with its marker (`G`, `R`).
 """
 
 from __future__ import annotations
