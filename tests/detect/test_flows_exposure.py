@@ -62,8 +62,14 @@ def test_exposure_features_on_both_engines(engine: Engine) -> None:
     )
     engine.write_table(
         "detect_txn",
-        pa.table({"merchant_id": ["M1", None], "dst_token": ["shop", "fac"]}, schema=pa.schema(
-            [("merchant_id", pa.string()), ("dst_token", pa.string())])),
+        pa.table(
+            {
+                "merchant_id": ["M1", None, "M1"], "dst_token": ["shop", "fac", "v"],
+                "amount": [50.0, 100.0, 50.0], "channel": ["card", "p2p", "refund"],  # the refund goes back to "v"
+            },
+            schema=pa.schema([("merchant_id", pa.string()), ("dst_token", pa.string()), ("amount", pa.float64()),
+                              ("channel", pa.string())]),
+        ),
     )
     exposure_features(engine, "edges", ["lsac", "merchant_laundering"])
     rows = {r["node"]: r for r in engine.table("exposure_features").to_pylist()}
@@ -72,5 +78,5 @@ def test_exposure_features_on_both_engines(engine: Engine) -> None:
     assert u["out_share_lsac"] == pytest.approx(0.4) and u["own_lsac"] == 0
     assert rows["fac"]["own_lsac"] == 2.0 and rows["fac"]["in_max_lsac"] == 0
     assert rows["shop"]["own_merchant_laundering"] == 1.5  # a merchant's alert lands on its settlement account
-    assert rows["v"]["out_share_merchant_laundering"] == 1.0
+    assert rows["v"]["out_share_merchant_laundering"] == 1.0 and rows["v"]["own_merchant_laundering"] == 0
     assert rows["w"]["out_max_lsac"] == 0  # two hops away: not exposed

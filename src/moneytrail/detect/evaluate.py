@@ -105,7 +105,8 @@ def _merchant_accounts(engine: Engine, alerts: pa.Table) -> dict[str, set[str]]:
     engine.register("eval_merchants", pa.table({"merchant_id": pa.array(merchants, pa.string())}))
     rows = engine.query(
         """SELECT DISTINCT d.merchant_id, d.dst_account FROM detect_txn d
-        JOIN eval_merchants m ON m.merchant_id = d.merchant_id WHERE d.dst_account IS NOT NULL"""
+        JOIN eval_merchants m ON m.merchant_id = d.merchant_id WHERE d.dst_account IS NOT NULL
+            AND d.amount > 0 AND d.channel NOT IN ('refund', 'chargeback')"""
     ).to_pylist()
     out: dict[str, set[str]] = defaultdict(set)
     for row in rows:

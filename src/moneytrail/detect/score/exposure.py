@@ -38,7 +38,8 @@ def _node_scores_sql(typologies: list[str]) -> str:
         FROM alerts
     ),
     settles AS (SELECT DISTINCT merchant_id, dst_token FROM detect_txn
-                WHERE merchant_id IS NOT NULL AND dst_token IS NOT NULL),
+                WHERE merchant_id IS NOT NULL AND dst_token IS NOT NULL AND amount > 0
+                    AND channel NOT IN ('refund', 'chargeback')),  -- a refund's receiver is the card, not the shop
     scored AS (
         SELECT node, typology, score FROM subjects WHERE subject_kind <> 'merchant'
         UNION ALL
