@@ -157,7 +157,7 @@ class Loader:
         self.readers = readers
         self.tokeniser = Tokeniser(key)
         self._vault_seen: dict[str, pa.Array] = {}  # raw values the current file put in the vault, per kind
-        self._pending: dict[str, list[pa.Table]] = {}  # rows not yet appended, per table
+        self._pending: dict[str, list[pa.Table]] = {}  # conformed rows not yet appended, per table
         self._flush_rows = FLUSH_ROWS
         self._writer = _Writer()
         for name in (
@@ -255,13 +255,13 @@ class Loader:
                 result.read += batch.records
                 self._write_batch(batch, member_id, source, own_tokens, bad_locations)
                 if batch.table == "accounts":  # later batches look up the member's own accounts
-                    self._flush("accounts", member_id, source)
+                    self._flush("accounts")
                     self._writer.drain()
                     own_tokens = self._own_account_tokens(member_id)
                 if on_batch is not None:
                     on_batch(source, result.read)
             for name in list(self._pending):
-                self._flush(name, member_id, source)
+                self._flush(name)
             self._writer.drain()
         finally:
             self._writer.close()
@@ -301,10 +301,11 @@ class Loader:
         vault = self._new_to_vault(vault_parts)
         if vault.num_rows:  # appended as the file goes, each raw value once per file
             self._append(vault_table(member_id), _with_source(vault, source, VAULT))
+        schema = SCHEMAS[batch.table]
         if rows.num_rows:
-            self._pending.setdefault(batch.table, []).append(rows)
+            self._pending.setdefault(batch.table, []).append(_conform(rows, schema, member_id, source))
             if sum(t.num_rows for t in self._pending[batch.table]) >= self._flush_rows:
-                self._flush(batch.table, member_id, source)
+                self._flush(batch.table)
 
     def _new_to_vault(self, parts: list[pa.Table]) -> pa.Table:
         """The vault rows of `parts` whose (kind, raw) this file has not put in the vault yet."""
@@ -323,21 +324,17 @@ class Loader:
             fresh.append(part)
         return pa.concat_tables(fresh) if fresh else VAULT.empty_table().drop_columns(["source_file"])
 
-    def _flush(self, table: str, member_id: str, source: str) -> None:
-        """Append the rows held for `table` in one write (conformed and written in the background)."""
+    def _flush(self, table: str) -> None:
+        """Append the rows held for `table` in one write (in the background)."""
         parts = self._pending.pop(table, [])
         if parts:
-            schema = SCHEMAS[table]
-            self._append(
-                table,
-                lambda: pa.concat_tables([_conform(p, schema, member_id, source) for p in parts]).combine_chunks(),
-            )
+            self._append(table, pa.concat_tables(parts).combine_chunks())
 
-    def _append(self, table: str, rows: pa.Table | Callable[[], pa.Table]) -> None:
+    def _append(self, table: str, rows: pa.Table) -> None:
         def write() -> None:
             if table in SCHEMAS:  # a vault is made by its first append
                 self._ensure(table)
-            self.engine.write_table(table, rows() if callable(rows) else rows, "append")
+            self.engine.write_table(table, rows, "append")
 
         self._writer.submit(write)
 
