@@ -94,3 +94,30 @@ def test_evaluate_amlsim_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert set(report[metric]) == {"mean", "std"}  # type: ignore[arg-type]
         assert 0.0 <= report[metric]["mean"] <= 1.0  # type: ignore[index]
     assert report["seeds"] == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.slow
+def test_score_train_then_evaluate_with_model_and_lift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    synth, home = tmp_path / "synth", tmp_path / "home"
+    _run(["synth", "--out", str(synth), "--transactions", "6000", "--seed", "12", "--json"], capsys)
+    _run(["ingest", "--home", str(home), "--manifest", str(synth / "manifest.json"), "--json"], capsys)
+    stored = _run(["detect", "--home", str(home), "--json"], capsys)["alerts"]
+    model = tmp_path / "score.json"
+    trained = _run(
+        ["score", "--home", str(home), "--train", str(synth / "labels"), "--model", str(model), "--json"], capsys
+    )["trained"]
+    assert trained["kind"] == "lightgbm-one-vs-rest" and trained["typologies"]  # type: ignore[index]
+    report = _run(
+        ["evaluate", "--home", str(home), "--labels", str(synth / "labels"), "--model", str(model), "--json"], capsys
+    )
+    judged = report["account"]  # type: ignore[assignment]
+    # in-sample (the model saw these accounts): the typologies it has a model for are found
+    found = [t for t in trained["typologies"] if judged[t]["recall"] > 0]  # type: ignore[index]
+    assert len(found) >= len(trained["typologies"]) // 2  # type: ignore[arg-type]
+    lift = report["lift"]  # type: ignore[index]
+    assert 0.0 <= lift["single_member_f1"] <= 1.0 and 0.0 < lift["coalition_f1"] <= 1.0
+    engine = DuckDBEngine(home / "warehouse.duckdb")
+    try:
+        assert engine.count("alerts") == stored  # the per-member runs leave the coalition's alerts behind
+    finally:
+        engine.close()

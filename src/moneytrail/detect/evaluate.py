@@ -178,9 +178,17 @@ def evaluate(
         alone: dict[str, set[str]] = defaultdict(set)
         for member in sorted(members):
             single = detect(engine, specs=specs, member_id=member, store=False)
-            for typology, who in predictions(engine, single.alerts, min_score).accounts.items():
+            # the same detector on the member's own rows: the rules, or the model over that view's features
+            flagged = (
+                model_predictions(engine, model, single.alerts)
+                if model is not None
+                else predictions(engine, single.alerts, min_score).accounts
+            )
+            for typology, who in flagged.items():
                 alone[typology] |= who
         prepare(engine)  # leave the coalition view in place for later steps
+        if model is not None:
+            engine.write_table("alerts", coalition.alerts)  # the model runs left the last member's alerts there
         report["lift"] = {
             "single_member_f1": micro_f1(labels.accounts, dict(alone)),
             "coalition_f1": micro_f1(labels.accounts, found.accounts),
