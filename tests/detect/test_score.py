@@ -56,6 +56,12 @@ def test_apply_on_new_accounts_finds_their_typology(tmp_path: Path) -> None:
         ),
         tmp_path / "score.json",
     ).to_pylist()
+    for row in scored:  # every flagged account says why, naming the features that raised its score
+        if row["flagged"]:
+            assert row["explanation"].startswith(f"{row['typology']} ")
+            assert "fan_in_7d=" in row["explanation"] or "out_pair_burst_1d=" in row["explanation"]
+        else:
+            assert row["explanation"] == ""
     for typology, real in truth.items():
         found = {r["node"] for r in scored if typology in r["flagged_typologies"]}
         assert len(found & real) / max(len(found), 1) > 0.8  # precision on accounts it never saw

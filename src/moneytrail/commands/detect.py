@@ -127,6 +127,9 @@ def register(app: typer.Typer) -> None:
                     for t, m in trained["typologies"].items()
                 ],
             )
+        top = sorted((r for r in scores.to_pylist() if r["flagged"]), key=lambda r: -r["score"])[:10]
+        if top:
+            table("highest-scored accounts", ["account", "why"], [[r["node"], r["explanation"]] for r in top])
         err_console.print(f"{scores.num_rows:,} accounts scored, {flagged:,} flagged (model {model_file})")
 
     @app.command("evaluate")

@@ -176,13 +176,22 @@ def apply(frame: pa.Table, model_file: Path) -> pa.Table:
     typologies = sorted(meta["typologies"])
     scores = np.zeros((len(nodes), len(typologies)))
     thresholds = np.array([float(meta["typologies"][t]["threshold"]) for t in typologies])
-    for j, typology in enumerate(typologies):
+    boosters = [lgb.Booster(model_str=meta["typologies"][t]["model"]) for t in typologies]
+    for j, booster in enumerate(boosters):
         if len(nodes):
-            booster = lgb.Booster(model_str=meta["typologies"][typology]["model"])
             scores[:, j] = np.asarray(booster.predict(x), dtype=np.float64)
     relative = scores / np.maximum(thresholds, 1e-9)
     best = relative.argmax(axis=1) if len(nodes) else np.zeros(0, dtype=np.int64)
     reached = scores >= thresholds
+    explanations = [""] * len(nodes)
+    for j, typology in enumerate(typologies):  # why, for the flagged accounts only: their top feature contributions
+        rows = np.flatnonzero(reached.any(axis=1) & (best == j))
+        if len(rows):
+            contributions = np.asarray(boosters[j].predict(x[rows], pred_contrib=True), dtype=np.float64)
+            for k, row in enumerate(rows):
+                explanations[row] = _explain(
+                    typology, scores[row, j], thresholds[j], contributions[k, :-1], x[row], meta["features"]
+                )
     return pa.table(
         {
             "node": pa.array(nodes, pa.string()),
@@ -192,5 +201,16 @@ def apply(frame: pa.Table, model_file: Path) -> pa.Table:
             "flagged_typologies": pa.array(
                 [[typologies[j] for j in np.flatnonzero(row)] for row in reached], pa.list_(pa.string())
             ),
+            "explanation": pa.array(explanations, pa.string()),
         }
     )
+
+
+def _explain(
+    typology: str, score: float, threshold: float, contributions: np.ndarray, values: np.ndarray, features: list[str],
+    top: int = 3,
+) -> str:
+    """`lsac 0.93 (threshold 0.71): out_share_lsac=0.8 (+2.10), ...`: the features that pushed the score up most."""
+    order = [int(i) for i in np.argsort(-contributions)[:top] if contributions[i] > 0]
+    reasons = ", ".join(f"{features[i]}={values[i]:.4g} (+{contributions[i]:.2f})" for i in order)
+    return f"{typology} {score:.2f} (threshold {threshold:.2f}): {reasons or 'no single feature stands out'}"
