@@ -98,6 +98,7 @@ def register(app: typer.Typer) -> None:
         from moneytrail.detect.evaluate import load_labels
         from moneytrail.detect.prepare import prepare
         from moneytrail.detect.score.model import account_frame, apply, train
+        from moneytrail.detect.score.stacking import score_pairs
         from moneytrail.tokens import load_key
 
         config = resolve(home, engine)
@@ -108,8 +109,8 @@ def register(app: typer.Typer) -> None:
             trained: dict[str, Any] | None = None
             if train_labels is not None:
                 labels = load_labels(train_labels, load_key(config.key_file), warehouse)
-                trained = train(frame, labels.accounts, model_file)
-            scores = apply(frame, model_file)
+                trained = train(frame, labels.accounts, model_file, pairs=score_pairs(warehouse))
+            scores = apply(frame, model_file, pairs=score_pairs(warehouse))
             warehouse.write_table("account_scores", scores)
         flagged = int(sum(scores.column("flagged").to_pylist()))
         if as_json:

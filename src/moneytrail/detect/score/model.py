@@ -28,6 +28,7 @@ from moneytrail.detect.graph.flows import FLOW_COLUMNS, flow_features
 from moneytrail.detect.rulespec import load_rules
 from moneytrail.detect.score.exposure import exposure_columns, exposure_features
 from moneytrail.detect.score.learn import SCORE_PARAMS, best_threshold, matrix, metrics, out_of_fold
+from moneytrail.detect.score.stacking import neighbour_columns, neighbour_scores
 from moneytrail.errors import UserError
 from moneytrail.warehouse.engine import Engine
 
@@ -106,35 +107,58 @@ def _fit(x: np.ndarray, y: np.ndarray, seed: int) -> lgb.LGBMClassifier:
     return model
 
 
-def train(frame: pa.Table, labelled: dict[str, set[str]], out: Path, seed: int = 0) -> dict[str, Any]:
-    """Train one model per labelled typology (typology -> account identities); save them with their thresholds."""
+def _f1_at_best(y: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """(threshold, F1 there) maximising F1."""
+    threshold = best_threshold(y, scores)
+    return threshold, metrics(y, scores, threshold).f1
+
+
+def train(
+    frame: pa.Table, labelled: dict[str, set[str]], out: Path, seed: int = 0, pairs: pa.Table | None = None
+) -> dict[str, Any]:
+    """Train one model per labelled typology (typology -> account identities); save them with their thresholds.
+
+    With `pairs` (src, dst, n: who paid whom), a second stage that also sees the counterparties'
+    first-stage scores is trained, and kept for a typology only where its out-of-fold F1 on the
+    training accounts beats the first stage's.
+    """
     nodes = [str(n) for n in frame.column("node").to_pylist()]
     first = np.asarray(frame.column("_first_t").to_numpy(zero_copy_only=False), dtype=np.float64)
     columns = _columns(frame)
     x = matrix(frame, columns, nodes)
     cut = float(np.quantile(first, TRAIN_SHARE)) if len(first) else 0.0
-    early = first <= cut
-    models: dict[str, Any] = {}
-    skipped: list[str] = []
-    for typology in sorted(labelled):
-        y = np.fromiter((n in labelled[typology] for n in nodes), dtype=np.int64, count=len(nodes))
-        if y.sum() < MIN_POSITIVES or (1 - y).sum() < MIN_POSITIVES:
-            skipped.append(typology)
-            continue
-        threshold = best_threshold(y, out_of_fold(x, y, seed, _fit))
-        tested: dict[str, Any] = {}
-        late = ~early
-        if y[early].sum() >= 2 and y[late].sum() >= 1:
-            held = np.asarray(_fit(x[early], y[early], seed).predict_proba(x[late]), dtype=np.float64)[:, 1]
-            tested = metrics(y[late], held, threshold).as_dict()
-        booster = _fit(x, y, seed).booster_
-        models[typology] = {"threshold": threshold, "support": int(y.sum()), "metrics": tested,
-                            "model": booster.model_to_string()}
-    if not models:
+    early, late = first <= cut, first > cut
+    present = set(nodes)
+    enough = {t for t in labelled if MIN_POSITIVES <= len(labelled[t] & present) <= len(nodes) - MIN_POSITIVES}
+    skipped = sorted(set(labelled) - enough)
+    typologies = [t for t in sorted(labelled) if t not in skipped]
+    if not typologies:
         raise UserError(f"too few labelled accounts to train a score (need {MIN_POSITIVES} per typology)")
+    ys = {t: np.fromiter((n in labelled[t] for n in nodes), dtype=np.int64, count=len(nodes)) for t in typologies}
+    oof = np.column_stack([out_of_fold(x, ys[t], seed, _fit) for t in typologies])
+    x2 = np.hstack([x, neighbour_scores(pairs, nodes, oof)]) if pairs is not None else None
+    models: dict[str, Any] = {}
+    for j, typology in enumerate(typologies):
+        y = ys[typology]
+        threshold, f1 = _f1_at_best(y, oof[:, j])
+        stage, features = 1, x
+        if x2 is not None:
+            threshold2, f1_2 = _f1_at_best(y, out_of_fold(x2, y, seed, _fit))
+            if f1_2 > f1:
+                stage, features, threshold = 2, x2, threshold2
+        tested: dict[str, Any] = {}
+        if y[early].sum() >= 2 and y[late].sum() >= 1:
+            held = np.asarray(_fit(features[early], y[early], seed).predict_proba(features[late]), dtype=np.float64)
+            tested = metrics(y[late], held[:, 1], threshold).as_dict()
+        entry: dict[str, Any] = {"stage": stage, "threshold": threshold, "support": int(y.sum()), "metrics": tested,
+                                 "model": _fit(x, y, seed).booster_.model_to_string()}
+        if stage == 2:
+            entry["model2"] = _fit(features, y, seed).booster_.model_to_string()
+        models[typology] = entry
     meta = {
         "kind": MODEL_KIND,
         "features": columns,
+        "stage1_typologies": typologies,
         "typologies": models,
         "skipped": skipped,
         "training_range": {
@@ -148,11 +172,11 @@ def train(frame: pa.Table, labelled: dict[str, set[str]], out: Path, seed: int =
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(meta))
     summary = {k: v for k, v in meta.items() if k != "typologies"}
-    summary["typologies"] = {t: {k: v for k, v in m.items() if k != "model"} for t, m in models.items()}
+    summary["typologies"] = {t: {k: v for k, v in m.items() if not k.startswith("model")} for t, m in models.items()}
     return summary
 
 
-def apply(frame: pa.Table, model_file: Path) -> pa.Table:
+def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None) -> pa.Table:
     """One row per account: its riskiest typology, that model's score, and whether it reaches the threshold.
 
     Riskiest = the largest score relative to its typology's threshold; `flagged_typologies` lists every
@@ -180,6 +204,17 @@ def apply(frame: pa.Table, model_file: Path) -> pa.Table:
     for j, booster in enumerate(boosters):
         if len(nodes):
             scores[:, j] = np.asarray(booster.predict(x), dtype=np.float64)
+    second = [j for j, t in enumerate(typologies) if meta["typologies"][t].get("stage", 1) == 2]
+    inputs: dict[int, tuple[np.ndarray, list[str]]] = {}  # a second-stage typology's matrix and feature names
+    if second and len(nodes):
+        if pairs is None:
+            raise UserError(f"{model_file} has a second stage: it needs who paid whom (apply it from the CLI)")
+        stage1 = [typologies.index(t) for t in meta["stage1_typologies"]]
+        x2 = np.hstack([x, neighbour_scores(pairs, nodes, scores[:, stage1])])
+        for j in second:
+            boosters[j] = lgb.Booster(model_str=meta["typologies"][typologies[j]]["model2"])
+            scores[:, j] = np.asarray(boosters[j].predict(x2), dtype=np.float64)
+            inputs[j] = (x2, [*meta["features"], *neighbour_columns(meta["stage1_typologies"])])
     relative = scores / np.maximum(thresholds, 1e-9)
     best = relative.argmax(axis=1) if len(nodes) else np.zeros(0, dtype=np.int64)
     reached = scores >= thresholds
@@ -187,10 +222,11 @@ def apply(frame: pa.Table, model_file: Path) -> pa.Table:
     for j, typology in enumerate(typologies):  # why, for the flagged accounts only: their top feature contributions
         rows = np.flatnonzero(reached.any(axis=1) & (best == j))
         if len(rows):
-            contributions = np.asarray(boosters[j].predict(x[rows], pred_contrib=True), dtype=np.float64)
+            seen, names = inputs.get(j, (x, meta["features"]))
+            contributions = np.asarray(boosters[j].predict(seen[rows], pred_contrib=True), dtype=np.float64)
             for k, row in enumerate(rows):
                 explanations[row] = _explain(
-                    typology, scores[row, j], thresholds[j], contributions[k, :-1], x[row], meta["features"]
+                    typology, scores[row, j], thresholds[j], contributions[k, :-1], seen[row], names
                 )
     return pa.table(
         {
