@@ -1,7 +1,8 @@
 """Run every benchmark script in bench/ one after another (`make bench`).
 
-Each script prints its own results and writes them to bench/results/<topic>.md;
-BENCHMARKS.md gathers them. Benchmarks are never run by `make test`.
+Each script prints its own results (Markdown tables or JSON lines); they are copied, with the
+machine's load and the conditions, into bench/results/<topic>.md, and `bench/gather.py` rebuilds
+BENCHMARKS.md from those files. Benchmarks are never run by `make test`.
 """
 
 from __future__ import annotations
