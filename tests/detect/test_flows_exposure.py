@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from moneytrail.detect.graph.flows import flow_features
-from moneytrail.detect.score.exposure import exposure_features
+from moneytrail.detect.score.exposure import exposure_features, payment_pairs
 from moneytrail.warehouse.engine import Engine
 
 DAY = 86400.0
@@ -71,7 +71,8 @@ def test_exposure_features_on_both_engines(engine: Engine) -> None:
                               ("channel", pa.string())]),
         ),
     )
-    exposure_features(engine, "edges", ["lsac", "merchant_laundering"])
+    payment_pairs(engine, "edges", "pairs")
+    exposure_features(engine, "pairs", ["lsac", "merchant_laundering"])
     rows = {r["node"]: r for r in engine.table("exposure_features").to_pylist()}
     u = rows["u"]
     assert u["out_max_lsac"] == 2.0 and u["out_sum_lsac"] == 4.0  # two payments to a flagged facilitator

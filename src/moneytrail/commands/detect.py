@@ -106,11 +106,12 @@ def register(app: typer.Typer) -> None:
         with _open(home, engine) as warehouse:
             prepare(warehouse)
             frame = account_frame(warehouse)
+            pairs = score_pairs(warehouse)
             trained: dict[str, Any] | None = None
             if train_labels is not None:
                 labels = load_labels(train_labels, load_key(config.key_file), warehouse)
-                trained = train(frame, labels.accounts, model_file, pairs=score_pairs(warehouse))
-            scores = apply(frame, model_file, pairs=score_pairs(warehouse))
+                trained = train(frame, labels.accounts, model_file, pairs=pairs)
+            scores = apply(frame, model_file, pairs=pairs)
             warehouse.write_table("account_scores", scores)
         flagged = int(sum(scores.column("flagged").to_pylist()))
         if as_json:

@@ -50,7 +50,7 @@ def _node_scores_sql(typologies: list[str]) -> str:
     """
 
 
-def _side_sql(typologies: list[str], me: str, them: str, side: str) -> str:
+def _side_sql(typologies: list[str], pairs: str, me: str, them: str, side: str) -> str:
     columns = []
     for t in typologies:
         own = f"coalesce(x.own_{t}, 0)"
@@ -59,30 +59,37 @@ def _side_sql(typologies: list[str], me: str, them: str, side: str) -> str:
             f"sum(CASE WHEN {own} > 0 THEN p.amount ELSE 0 END) / greatest(sum(p.amount), 1e-9) AS {side}_share_{t}"
         )
     return f"""SELECT p.{me} AS node, {", ".join(columns)}
-        FROM exposure_pairs p LEFT JOIN exposure_own x ON x.node = p.{them} GROUP BY p.{me}"""
+        FROM {pairs} p LEFT JOIN exposure_own x ON x.node = p.{them} GROUP BY p.{me}"""
 
 
-def exposure_features(engine: Engine, edges: str, typologies: list[str], table: str = "exposure_features") -> None:
+PAIRS_TABLE = "payment_pairs"  # who paid whom: src, dst, n payments, amount (also read by the second stage)
+
+
+def payment_pairs(engine: Engine, edges: str, table: str = PAIRS_TABLE) -> None:
+    """Materialise `table` from `edges` (src, dst, t, amount): one row per payer and payee, self-payments left out."""
+    engine.create_table(
+        check_name(table),
+        f"""SELECT src, dst, count(*) AS n, sum(CAST(amount AS DOUBLE)) AS amount FROM {check_name(edges)}
+        WHERE src <> dst GROUP BY src, dst""",
+    )
+
+
+def exposure_features(engine: Engine, pairs: str, typologies: list[str], table: str = "exposure_features") -> None:
     """Materialise `table` (node + `exposure_columns(typologies)`); needs `alerts` and `detect_txn`.
 
-    `edges` has src, dst, t, amount with the same node names as the alerts' subjects (tokens).
+    `pairs` is a `payment_pairs` table whose node names are the alerts' subjects (tokens).
     """
     typologies = [check_name(t) for t in typologies]
     if not typologies:
-        engine.create_table(check_name(table), f"SELECT DISTINCT src AS node FROM {check_name(edges)}")
+        engine.create_table(check_name(table), f"SELECT DISTINCT src AS node FROM {check_name(pairs)}")
         return
     if engine.has_table("alerts"):
         engine.create_table("exposure_own", _node_scores_sql(typologies))
     else:
         zeros = ", ".join(f"CAST(0 AS DOUBLE) AS own_{t}" for t in typologies)
-        engine.create_table("exposure_own", f"SELECT src AS node, {zeros} FROM {check_name(edges)} WHERE 1 = 0")
-    engine.create_table(
-        "exposure_pairs",
-        f"""SELECT src, dst, count(*) AS n, sum(CAST(amount AS DOUBLE)) AS amount FROM {check_name(edges)}
-        WHERE src <> dst GROUP BY src, dst""",
-    )
-    engine.create_table("exposure_out", _side_sql(typologies, "src", "dst", "out"))
-    engine.create_table("exposure_in", _side_sql(typologies, "dst", "src", "in"))
+        engine.create_table("exposure_own", f"SELECT src AS node, {zeros} FROM {check_name(pairs)} WHERE 1 = 0")
+    engine.create_table("exposure_out", _side_sql(typologies, check_name(pairs), "src", "dst", "out"))
+    engine.create_table("exposure_in", _side_sql(typologies, check_name(pairs), "dst", "src", "in"))
     sides = {"out": "o", "in": "i"}  # column prefix -> the alias of its table below
     picked = ", ".join(
         f"coalesce(x.own_{t}, 0) AS own_{t}, "
@@ -98,5 +105,5 @@ def exposure_features(engine: Engine, edges: str, typologies: list[str], table: 
         LEFT JOIN exposure_own x ON x.node = n.node
         LEFT JOIN exposure_out o ON o.node = n.node LEFT JOIN exposure_in i ON i.node = n.node""",
     )
-    for name in ("exposure_own", "exposure_pairs", "exposure_out", "exposure_in"):
+    for name in ("exposure_own", "exposure_out", "exposure_in"):
         engine.drop_table(name)

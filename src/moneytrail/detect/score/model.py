@@ -26,7 +26,7 @@ import pyarrow as pa
 from moneytrail.detect.graph.features import GraphParams, graph_features, transaction_edges
 from moneytrail.detect.graph.flows import FLOW_COLUMNS, flow_features
 from moneytrail.detect.rulespec import load_rules
-from moneytrail.detect.score.exposure import exposure_columns, exposure_features
+from moneytrail.detect.score.exposure import PAIRS_TABLE, exposure_columns, exposure_features, payment_pairs
 from moneytrail.detect.score.learn import SCORE_PARAMS, best_threshold, matrix, metrics, out_of_fold
 from moneytrail.detect.score.stacking import neighbour_columns, neighbour_scores
 from moneytrail.errors import UserError
@@ -47,7 +47,8 @@ def account_frame(engine: Engine, params: GraphParams | None = None, typologies:
     graph_features(engine, "gf_edges", params, table="score_graph_features")
     flow_features(engine, "gf_edges", table="score_flow_features")
     typologies = typologies if typologies is not None else sorted({spec.typology for spec in load_rules()})
-    exposure_features(engine, "gf_edges", typologies, table="score_exposure")
+    payment_pairs(engine, "gf_edges")
+    exposure_features(engine, PAIRS_TABLE, typologies, table="score_exposure")
     rules: list[str] = []
     if engine.has_table("alerts"):
         rules = sorted({str(r) for r in engine.query("SELECT DISTINCT rule_id FROM alerts").column(0).to_pylist()})

@@ -13,7 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from moneytrail.warehouse.engine import Engine
+from moneytrail.detect.score.exposure import PAIRS_TABLE
+from moneytrail.warehouse.engine import Engine, check_name
 
 Matrix = npt.NDArray[np.float64]
 
@@ -22,9 +23,9 @@ def neighbour_columns(typologies: list[str]) -> list[str]:
     return [f"nb_{side}_{kind}_{t}" for t in typologies for side in ("out", "in") for kind in ("max", "sum")]
 
 
-def score_pairs(engine: Engine, edges: str = "gf_edges") -> pa.Table:
-    """src, dst and the number of payments between them, from the score's edge view."""
-    return engine.query(f"SELECT src, dst, count(*) AS n FROM {edges} WHERE src <> dst GROUP BY src, dst")
+def score_pairs(engine: Engine, pairs: str = PAIRS_TABLE) -> pa.Table:
+    """src, dst and the number of payments between them, from the pairs `account_frame` made."""
+    return engine.query(f"SELECT src, dst, n FROM {check_name(pairs)}")
 
 
 def neighbour_scores(pairs: pa.Table, nodes: list[str], scores: Matrix) -> Matrix:
