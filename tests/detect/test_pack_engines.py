@@ -154,25 +154,12 @@ def _normalised(engine: Engine) -> list[dict[str, Any]]:
 @pytest.mark.slow
 def test_pack_identical_on_both_engines(engine: Engine, tmp_path: Path) -> None:
     data = _scenario()
+    tables = {k: data[k] for k in ("accounts", "parties", "merchants", "hotlist")}
     reference = DuckDBEngine(tmp_path / "reference.duckdb")
-    load(
-        reference,
-        data["txns"],
-        accounts=data["accounts"],
-        parties=data["parties"],
-        merchants=data["merchants"],
-        hotlist=data["hotlist"],
-    )
+    load(reference, data["txns"], **tables)
     expected = _normalised(reference)
     reference.close()
-    load(
-        engine,
-        data["txns"],
-        accounts=data["accounts"],
-        parties=data["parties"],
-        merchants=data["merchants"],
-        hotlist=data["hotlist"],
-    )
+    load(engine, data["txns"], **tables)
     got = _normalised(engine)
     fired = {a["rule_id"] for a in expected}
     assert len(fired) >= 15, fired  # the scenario exercises most of the pack

@@ -41,25 +41,28 @@ def bank_post(ctx: Context, member: str, account: str, owner: str, ts: int, tz: 
                    **extra)
 
 
-def debit_own_bank(ctx: Context, i: int, ts: int, amount_ccy: float, cp_name: str, cp_country: str,
+def _post_own_bank(ctx: Context, i: int, ts: int, amount_ccy: float, side: str, cp_name: str, cp_country: str,
                    reference: str | None, typ: str | None, sch: str | None) -> tuple[str, str]:
-    """A transfer out of the person's main account; at a member bank it appears on the statement."""
+    """A movement on the person's main account (side DBIT or CRDT); at a member bank it is on the statement."""
     member, account = own_account(ctx.pop, i)
     if member != "ext":
         amount = ctx.convert(amount_ccy, person_ccy(ctx, i), BANK_CCY[member])
-        bank_post(ctx, member, account, ctx.pop.full_name(i), ts, int(ctx.pop["tz"][i]), amount, "DBIT", BKTX_OUT,
-                  typ, sch, cp_name=cp_name, cp_country=cp_country, reference=reference)
+        bank_post(ctx, member, account, ctx.pop.full_name(i), ts, int(ctx.pop["tz"][i]), amount, side,
+                  BKTX_OUT if side == "DBIT" else BKTX_IN, typ, sch, cp_name=cp_name, cp_country=cp_country,
+                  reference=reference)
     return member, account
+
+
+def debit_own_bank(ctx: Context, i: int, ts: int, amount_ccy: float, cp_name: str, cp_country: str,
+                   reference: str | None, typ: str | None, sch: str | None) -> tuple[str, str]:
+    """A transfer out of the person's main account."""
+    return _post_own_bank(ctx, i, ts, amount_ccy, "DBIT", cp_name, cp_country, reference, typ, sch)
 
 
 def credit_own_bank(ctx: Context, i: int, ts: int, amount_ccy: float, cp_name: str, cp_country: str,
                     reference: str | None, typ: str | None, sch: str | None) -> tuple[str, str]:
-    member, account = own_account(ctx.pop, i)
-    if member != "ext":
-        amount = ctx.convert(amount_ccy, person_ccy(ctx, i), BANK_CCY[member])
-        bank_post(ctx, member, account, ctx.pop.full_name(i), ts, int(ctx.pop["tz"][i]), amount, "CRDT", BKTX_IN,
-                  typ, sch, cp_name=cp_name, cp_country=cp_country, reference=reference)
-    return member, account
+    """A transfer into the person's main account."""
+    return _post_own_bank(ctx, i, ts, amount_ccy, "CRDT", cp_name, cp_country, reference, typ, sch)
 
 
 def wire(ctx: Context, i: int, ts: int, amount_ccy: float, cdtr_name: str, cdtr_country: str, cdtr_account: str,
