@@ -3,13 +3,15 @@ to DuckDB), and peak memory as files grow. Targets: CSV >= 300,000 rows/s, ISO 2
 entries/s, memory flat.
 
     .venv/bin/python bench/bench_ingest.py [--csv-rows 1000000] [--xml-entries 200000] [--repeat 3]
-        [--formats csv iso20022] [--before SRC]
+        [--formats csv iso20022] [--before SRC] [--scales 0.25 1]
 
 Each measurement runs in a fresh process (so peak RSS is that ingest's own) on a fresh warehouse
 (with MONEYTRAIL_DUCKDB_MEMORY_LIMIT as the CLI reads it),
 and reports wall seconds and the process's CPU seconds (less sensitive to a busy machine). With
 `--before SRC` (the `src` folder of another checkout, e.g. a git worktree of an older commit) every
-case also runs on that code, interleaved with this one (after, before, after, ...).
+case also runs on that code, interleaved with this one (after, before, after, ...). `--scales` are the
+file sizes, as multiples of --csv-rows and --xml-entries: `--scales 0.5 1 2 4` shows whether peak
+memory stays flat as files grow.
 """
 
 from __future__ import annotations
@@ -154,11 +156,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--formats", nargs="+", choices=["csv", "iso20022"], default=["csv", "iso20022"])
     parser.add_argument("--before", help="src folder of the code to compare with, run interleaved")
+    parser.add_argument("--scales", type=float, nargs="+", default=[0.25, 1.0], help="file sizes, x --csv-rows etc.")
     args = parser.parse_args()
     print(f"# load average {os.getloadavg()[0]:.1f} at start", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        for rows in (args.csv_rows // 4, args.csv_rows) if "csv" in args.formats else ():
+        for rows in [int(args.csv_rows * k) for k in args.scales] if "csv" in args.formats else ():
             path = tmp / f"payments_{rows}.csv"
             started = time.perf_counter()
             write_p2p_csv(path, rows)
@@ -166,7 +169,7 @@ def main() -> None:
             mapping: dict[str, object] = {"mapping": "p2p_payments"}
             run(f"csv p2p_payments {rows:,}", path, "p2p_app", "csv", mapping, args.repeat, args.before)
             path.unlink()
-        for entries in (args.xml_entries // 4, args.xml_entries) if "iso20022" in args.formats else ():
+        for entries in [int(args.xml_entries * k) for k in args.scales] if "iso20022" in args.formats else ():
             path = tmp / f"camt053_{entries}.xml"
             write_camt053(path, entries)
             run(f"iso20022 camt.053 {entries:,}", path, "bank_us", "iso20022", {}, args.repeat, args.before)

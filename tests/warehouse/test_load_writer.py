@@ -58,3 +58,37 @@ def test_a_failed_append_stops_the_ingest_with_its_error(tmp_path: Path) -> None
         loader.ingest_file(path, "p2p", "csv", {"mapping": "p2p_payments"}, batch_rows=1_000)
     assert engine.query("SELECT status FROM ingest_files").column(0).to_pylist() == ["started"]  # not done
     assert loader._writer._thread is None  # the thread was stopped
+
+
+class _CacheWatchingEngine(DuckDBEngine):
+    """Records DuckDB's memory_limit each time a transactions batch is written."""
+
+    limits: list[str]
+
+    def write_table(self, name: str, table: pa.Table, mode: str = "overwrite") -> None:
+        if name == "transactions" and mode == "append":
+            self.limits.append(str(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+        super().write_table(name, table, mode)
+
+
+def _limit(engine: DuckDBEngine) -> str:
+    return str(engine.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+
+def test_ingest_holds_the_write_cache_and_lifts_it_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONEYTRAIL_INGEST_CACHE", "96MB")
+    engine = _CacheWatchingEngine(tmp_path / "w.duckdb")
+    engine.limits = []
+    default = _limit(engine)
+    loader = Loader(engine, load_key(tmp_path / "keys.json"), readers())
+    loader.ingest_file(_payments(tmp_path / "payments.csv", 300), "p2p_app", "csv", {"mapping": "p2p_payments"})
+    assert engine.limits and all(limit.replace(" ", "").upper().startswith(("96", "91")) for limit in engine.limits)
+    assert _limit(engine) == default  # queries after the ingest get the whole cache back
+
+
+def test_an_engine_opened_with_its_own_limit_keeps_it(tmp_path: Path) -> None:
+    engine = _CacheWatchingEngine(tmp_path / "w.duckdb", memory_limit="300MB")
+    engine.limits = []
+    loader = Loader(engine, load_key(tmp_path / "keys.json"), readers())
+    loader.ingest_file(_payments(tmp_path / "payments.csv", 300), "p2p_app", "csv", {"mapping": "p2p_payments"})
+    assert engine.limits and all(limit.replace(" ", "").upper().startswith(("300", "286")) for limit in engine.limits)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -9,6 +12,12 @@ import pyarrow as pa
 
 from moneytrail.warehouse.dialect import DIALECTS
 from moneytrail.warehouse.engine import Engine, check_name, literal
+
+# DuckDB keeps the blocks it has just written in its buffer cache (up to 80% of RAM by default), so
+# an uncapped ingest grows with the file. They are on disk already: while it writes, the cache is
+# held to this (MONEYTRAIL_INGEST_CACHE overrides it; an engine opened with its own memory_limit
+# keeps that). bench/bench_ingest.py measures memory and speed with and without it.
+INGEST_CACHE = "128MB"
 
 
 class DuckDBEngine(Engine):
@@ -21,12 +30,24 @@ class DuckDBEngine(Engine):
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.memory_limit = memory_limit
         self.con = duckdb.connect(str(path) if path is not None else ":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:  # caps DuckDB's buffer cache too (by default 80% of RAM)
             self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
+
+    @contextmanager
+    def bounded_cache(self) -> Iterator[None]:
+        if self.memory_limit:
+            yield
+            return
+        self.con.execute(f"SET memory_limit = {literal(os.environ.get('MONEYTRAIL_INGEST_CACHE', INGEST_CACHE))}")
+        try:
+            yield
+        finally:
+            self.con.execute("RESET memory_limit")
 
     def query(self, sql: str) -> pa.Table:
         relation = self.con.sql(sql)

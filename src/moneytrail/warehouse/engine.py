@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -85,6 +87,12 @@ class Engine(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release the engine's resources."""
+
+    @contextmanager
+    def bounded_cache(self) -> Iterator[None]:
+        """Hold the engine's cache of blocks it has written to a fixed size while a long write runs
+        (an ingest), so memory stays flat as files grow; engines without such a cache do nothing."""
+        yield
 
     def table(self, name: str) -> pa.Table:
         """A whole table as Arrow."""

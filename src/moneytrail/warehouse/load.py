@@ -250,21 +250,22 @@ class Loader:
         bad_locations: set[str] = set()
         self._vault_seen, self._pending = {}, {}
         self._flush_rows = min(FLUSH_ROWS, batch_rows)
-        try:
-            for batch in _chain(first, batches):
-                result.read += batch.records
-                self._write_batch(batch, member_id, source, own_tokens, bad_locations)
-                if batch.table == "accounts":  # later batches look up the member's own accounts
-                    self._flush("accounts")
-                    self._writer.drain()
-                    own_tokens = self._own_account_tokens(member_id)
-                if on_batch is not None:
-                    on_batch(source, result.read)
-            for name in list(self._pending):
-                self._flush(name)
-            self._writer.drain()
-        finally:
-            self._writer.close()
+        with self.engine.bounded_cache():  # the writer stops before the cap is lifted
+            try:
+                for batch in _chain(first, batches):
+                    result.read += batch.records
+                    self._write_batch(batch, member_id, source, own_tokens, bad_locations)
+                    if batch.table == "accounts":  # later batches look up the member's own accounts
+                        self._flush("accounts")
+                        self._writer.drain()
+                        own_tokens = self._own_account_tokens(member_id)
+                    if on_batch is not None:
+                        on_batch(source, result.read)
+                for name in list(self._pending):
+                    self._flush(name)
+                self._writer.drain()
+            finally:
+                self._writer.close()
         self._vault_seen = {}
         result.quarantined = len(bad_locations)
         result.loaded = result.read - result.quarantined
