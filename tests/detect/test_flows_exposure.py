@@ -42,6 +42,12 @@ def test_flow_features_on_both_engines(engine: Engine) -> None:
     assert m["relay_share"] == pytest.approx(0.5)
     assert rows["a"]["out_nb_relay"] == 1 and rows["b"]["in_nb_relay"] == 1
     assert rows["hub"]["relay"] == 0 and rows["a"]["relay"] == 0  # nothing in before it paid
+    # one-off counterparties: "s" paid "r1" twice, so only r2 and r3 count
+    assert rows["hub"]["sim_fan_in_once"] == 4 and rows["s"]["sim_fan_out_once"] == 2
+    assert rows["r2"]["from_sim_fan_out_once"] == 2 and rows["r1"]["from_sim_fan_out_once"] == 0
+    assert rows["p1"]["into_sim_fan_in_once"] == 4
+    assert (rows["s"]["once_out"], rows["r1"]["once_in"], rows["hub"]["once_in"]) == (2, 0, 5)
+    assert rows["m"]["relay_once"] == 1 and rows["a"]["out_nb_relay_once"] == 1 and rows["b"]["in_nb_relay_once"] == 1
 
 
 @pytest.mark.slow

@@ -6,9 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from moneytrail.detect.score.model import apply, train
-from moneytrail.detect.score.stacking import neighbour_columns, neighbour_scores
+from moneytrail.detect.score.stacking import (
+    SHAPE_COLUMNS,
+    neighbour_columns,
+    neighbour_scores,
+    party_scores,
+    score_links,
+    second_stage,
+    second_stage_columns,
+    suspicious_shapes,
+)
+from moneytrail.warehouse.engine import Engine
 
 
 def test_neighbour_scores_by_hand() -> None:
@@ -18,6 +29,48 @@ def test_neighbour_scores_by_hand() -> None:
     assert neighbour_columns(["t"]) == ["nb_out_max_t", "nb_out_sum_t", "nb_in_max_t", "nb_in_sum_t"]
     assert np.allclose(got[0], [0.9, 0.9 * 2 + 0.3, 0.0, 0.0])  # a paid h twice and b once
     assert np.allclose(got[2], [0.0, 0.0, 0.3, 0.1 * 2 + 0.3])  # h was paid by a (twice) and b
+
+
+def test_suspicious_shapes_by_hand() -> None:
+    # a -> b -> c -> a is a cycle; x fans out to y and z; o is ordinary and pays a
+    pairs = pa.table({"src": ["a", "b", "c", "x", "x", "o"], "dst": ["b", "c", "a", "y", "z", "a"], "n": [1] * 6})
+    nodes = ["a", "b", "c", "x", "y", "z", "o"]
+    scores = np.array([[0.9], [0.5], [0.3], [0.2], [0.2], [0.2], [0.0]])
+    shapes = suspicious_shapes(pairs, nodes, scores)
+    got = {n: dict(zip(SHAPE_COLUMNS, row, strict=True)) for n, row in zip(nodes, shapes, strict=True)}
+    assert got["a"]["sg_in"] == 1 and got["a"]["sg_cycle"] == 3  # o's payment is not suspicious
+    assert (got["x"]["sg_out"], got["x"]["sg_payee_in_min"], got["x"]["sg_cycle"]) == (2, 1, 0)
+    assert (got["y"]["sg_in"], got["y"]["sg_payer_out_max"], got["y"]["sg_out"]) == (1, 2, 0)
+    assert got["a"]["sg_reach2"] == 1 and got["x"]["sg_reach2"] == 0
+    assert all(v == 0 for v in got["o"].values())
+
+
+def test_party_scores_take_the_riskiest_linked_account() -> None:
+    links = pa.table({"src": ["bank1", "remit1", "bank1", "x"], "dst": ["remit1", "bank1", "wallet1", "bank1"]})
+    scores = np.array([[0.1, 0.0], [0.9, 0.2], [0.3, 0.7]])  # bank1, remit1, wallet1 ("x" is unknown)
+    got = party_scores(links, ["bank1", "remit1", "wallet1"], scores)
+    assert np.allclose(got, [[0.9, 0.7], [0.1, 0.0], [0.0, 0.0]])
+    paid = pa.table({"src": ["bank1"], "dst": ["remit1"], "n": [1]})
+    both = second_stage(paid, links, ["bank1", "remit1", "wallet1"], scores)
+    assert both.shape[1] == len(second_stage_columns(["t1", "t2"]))
+
+
+@pytest.mark.slow
+def test_score_links_join_holders_by_phone_or_email(engine: Engine) -> None:
+    engine.write_table("accounts", pa.table({
+        "member_id": ["bank", "bank", "remit", "wallet", "shop"],
+        "account_token": ["b1", "b2", "r1", "w1", "s1"],
+        "party_id": ["P1", "P2", "R1", "W1", "S1"],
+    }))
+    engine.write_table("parties", pa.table({
+        "member_id": ["bank", "bank", "remit", "wallet", "shop"],
+        "party_id": ["P1", "P2", "R1", "W1", "S1"],
+        "phone_token": ["ph1", "ph2", "ph1", None, "ph3"],
+        "email_token": ["em1", "em2", None, "em1", "em3"],
+    }))
+    got = {(r["src"], r["dst"]) for r in score_links(engine).to_pylist()}
+    # b1 shares a phone with r1 and an e-mail with w1; b2 and s1 share nothing
+    assert got == {("b1", "r1"), ("r1", "b1"), ("b1", "w1"), ("w1", "b1")}
 
 
 def _world(seed: int) -> tuple[pa.Table, pa.Table, dict[str, set[str]]]:

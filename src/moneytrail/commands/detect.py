@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
         from moneytrail.detect.evaluate import load_labels
         from moneytrail.detect.prepare import prepare
         from moneytrail.detect.score.model import account_frame, apply, train
-        from moneytrail.detect.score.stacking import score_pairs
+        from moneytrail.detect.score.stacking import score_links, score_pairs
         from moneytrail.tokens import load_key
 
         config = resolve(home, engine)
@@ -106,12 +106,12 @@ def register(app: typer.Typer) -> None:
         with _open(home, engine) as warehouse:
             prepare(warehouse)
             frame = account_frame(warehouse)
-            pairs = score_pairs(warehouse)
+            pairs, links = score_pairs(warehouse), score_links(warehouse)
             trained: dict[str, Any] | None = None
             if train_labels is not None:
                 labels = load_labels(train_labels, load_key(config.key_file), warehouse)
-                trained = train(frame, labels.accounts, model_file, pairs=pairs)
-            scores = apply(frame, model_file, pairs=pairs)
+                trained = train(frame, labels.accounts, model_file, pairs=pairs, links=links)
+            scores = apply(frame, model_file, pairs=pairs, links=links)
             warehouse.write_table("account_scores", scores)
         flagged = int(sum(scores.column("flagged").to_pylist()))
         if as_json:

@@ -117,10 +117,10 @@ def _merchant_accounts(engine: Engine, alerts: pa.Table) -> dict[str, set[str]]:
 def model_predictions(engine: Engine, model: Path, alerts: pa.Table) -> dict[str, set[str]]:
     """Accounts the learned model flags, per predicted typology (reads `detect_txn`)."""
     from moneytrail.detect.score.model import account_frame, apply
-    from moneytrail.detect.score.stacking import score_pairs
+    from moneytrail.detect.score.stacking import score_links, score_pairs
 
     engine.write_table("alerts", alerts)  # rule hits are model features
-    scored = apply(account_frame(engine), model, pairs=score_pairs(engine)).to_pylist()
+    scored = apply(account_frame(engine), model, pairs=score_pairs(engine), links=score_links(engine)).to_pylist()
     out: dict[str, set[str]] = defaultdict(set)
     for row in scored:
         for typology in row["flagged_typologies"]:

@@ -28,13 +28,13 @@ from moneytrail.detect.graph.flows import FLOW_COLUMNS, flow_features
 from moneytrail.detect.rulespec import load_rules
 from moneytrail.detect.score.exposure import PAIRS_TABLE, exposure_columns, exposure_features, payment_pairs
 from moneytrail.detect.score.learn import SCORE_PARAMS, best_threshold, matrix, metrics, out_of_fold
-from moneytrail.detect.score.stacking import neighbour_columns, neighbour_scores
+from moneytrail.detect.score.stacking import second_stage, second_stage_columns
 from moneytrail.errors import UserError
 from moneytrail.warehouse.engine import Engine
 
 TRAIN_SHARE = 0.7
 MIN_POSITIVES = 4  # a typology with fewer labelled accounts gets no model
-MODEL_KIND = "lightgbm-one-vs-rest"
+MODEL_KIND = "lightgbm-one-vs-rest-v2"  # v2: second stage with party links and suspicious-subgraph shapes
 
 
 def account_frame(engine: Engine, params: GraphParams | None = None, typologies: list[str] | None = None) -> pa.Table:
@@ -115,13 +115,18 @@ def _f1_at_best(y: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
 
 
 def train(
-    frame: pa.Table, labelled: dict[str, set[str]], out: Path, seed: int = 0, pairs: pa.Table | None = None
+    frame: pa.Table,
+    labelled: dict[str, set[str]],
+    out: Path,
+    seed: int = 0,
+    pairs: pa.Table | None = None,
+    links: pa.Table | None = None,
 ) -> dict[str, Any]:
     """Train one model per labelled typology (typology -> account identities); save them with their thresholds.
 
-    With `pairs` (src, dst, n: who paid whom), a second stage that also sees the counterparties'
-    first-stage scores is trained, and kept for a typology only where its out-of-fold F1 on the
-    training accounts beats the first stage's.
+    With `pairs` (src, dst, n: who paid whom) and `links` (src, dst: the same holder at two members),
+    a second stage that also sees the neighbours' first-stage scores is trained, and kept for a
+    typology only where its out-of-fold F1 on the training accounts beats the first stage's.
     """
     nodes = [str(n) for n in frame.column("node").to_pylist()]
     first = np.asarray(frame.column("_first_t").to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -137,7 +142,7 @@ def train(
         raise UserError(f"too few labelled accounts to train a score (need {MIN_POSITIVES} per typology)")
     ys = {t: np.fromiter((n in labelled[t] for n in nodes), dtype=np.int64, count=len(nodes)) for t in typologies}
     oof = np.column_stack([out_of_fold(x, ys[t], seed, _fit) for t in typologies])
-    x2 = np.hstack([x, neighbour_scores(pairs, nodes, oof)]) if pairs is not None else None
+    x2 = np.hstack([x, second_stage(pairs, links, nodes, oof)]) if pairs is not None else None
     models: dict[str, Any] = {}
     for j, typology in enumerate(typologies):
         y = ys[typology]
@@ -177,7 +182,7 @@ def train(
     return summary
 
 
-def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None) -> pa.Table:
+def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None, links: pa.Table | None = None) -> pa.Table:
     """One row per account: its riskiest typology, that model's score, and whether it reaches the threshold.
 
     Riskiest = the largest score relative to its typology's threshold; `flagged_typologies` lists every
@@ -211,11 +216,11 @@ def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None) -> p
         if pairs is None:
             raise UserError(f"{model_file} has a second stage: it needs who paid whom (apply it from the CLI)")
         stage1 = [typologies.index(t) for t in meta["stage1_typologies"]]
-        x2 = np.hstack([x, neighbour_scores(pairs, nodes, scores[:, stage1])])
+        x2 = np.hstack([x, second_stage(pairs, links, nodes, scores[:, stage1])])
         for j in second:
             boosters[j] = lgb.Booster(model_str=meta["typologies"][typologies[j]]["model2"])
             scores[:, j] = np.asarray(boosters[j].predict(x2), dtype=np.float64)
-            inputs[j] = (x2, [*meta["features"], *neighbour_columns(meta["stage1_typologies"])])
+            inputs[j] = (x2, [*meta["features"], *second_stage_columns(meta["stage1_typologies"])])
     relative = scores / np.maximum(thresholds, 1e-9)
     best = relative.argmax(axis=1) if len(nodes) else np.zeros(0, dtype=np.int64)
     reached = scores >= thresholds

@@ -1,10 +1,18 @@
-"""The second stage of the score: each account's counterparties' first-stage scores as features.
+"""The second stage of the score: what the first stage says about an account's neighbours.
 
 A facilitator's payers, a mule's victims and the middle of a laundering chain look ordinary on
-their own; what marks them is whom they pay and who pays them. The first stage scores every
-account per typology; the second adds, per typology, the largest score among the accounts it
-paid and among those that paid it, and those scores summed per payment. In training the
-first-stage scores are out-of-fold, so no account's own label leaks into its neighbours' scores.
+their own; what marks them is whom they pay, who pays them, and what the same person does at
+other members. The first stage scores every account per typology; the second adds
+
+- per typology, the largest score among the accounts it paid and among those that paid it, and
+  those scores summed per payment (`nb_*`);
+- per typology, the largest score among the person's accounts at other members (`party_max_*`):
+  accounts whose holders share a phone or e-mail token (the coalition's cross-member link; a
+  card has no holder record and stays unlinked);
+- the node's place in the subgraph of suspicious accounts (`sg_*`).
+
+In training the first-stage scores are out-of-fold, so no account's own label leaks into its
+neighbours' scores.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+from scipy import sparse
 
 from moneytrail.detect.score.exposure import PAIRS_TABLE
 from moneytrail.warehouse.engine import Engine, check_name
@@ -28,14 +37,21 @@ def score_pairs(engine: Engine, pairs: str = PAIRS_TABLE) -> pa.Table:
     return engine.query(f"SELECT src, dst, n FROM {check_name(pairs)}")
 
 
+def _pair_index(pairs: pa.Table, index: dict[str, int], with_counts: bool = False) -> tuple[np.ndarray, ...]:
+    """Row numbers of each pair's payer and payee (pairs with a node outside `index` left out), and their counts."""
+    src = np.array([index.get(str(v), -1) for v in pairs.column("src").to_pylist()], dtype=np.int64)
+    dst = np.array([index.get(str(v), -1) for v in pairs.column("dst").to_pylist()], dtype=np.int64)
+    known = (src >= 0) & (dst >= 0)
+    if not with_counts:
+        return src[known], dst[known]
+    n = np.asarray(pairs.column("n").to_numpy(zero_copy_only=False), dtype=np.float64)
+    return src[known], dst[known], n[known]
+
+
 def neighbour_scores(pairs: pa.Table, nodes: list[str], scores: Matrix) -> Matrix:
     """Per node and typology (column order of `neighbour_columns`): out max, out sum, in max, in sum."""
     index = {node: i for i, node in enumerate(nodes)}
-    src = np.array([index.get(str(v), -1) for v in pairs.column("src").to_pylist()], dtype=np.int64)
-    dst = np.array([index.get(str(v), -1) for v in pairs.column("dst").to_pylist()], dtype=np.int64)
-    n = np.asarray(pairs.column("n").to_numpy(zero_copy_only=False), dtype=np.float64)
-    known = (src >= 0) & (dst >= 0)
-    src, dst, n = src[known], dst[known], n[known]
+    src, dst, n = _pair_index(pairs, index, with_counts=True)
     typologies = scores.shape[1]
     out = np.zeros((len(nodes), typologies * 4))
     for j in range(typologies):
@@ -45,3 +61,130 @@ def neighbour_scores(pairs: pa.Table, nodes: list[str], scores: Matrix) -> Matri
         np.maximum.at(out[:, 4 * j + 2], dst, column[src])
         np.add.at(out[:, 4 * j + 3], dst, column[src] * n)
     return out
+
+
+
+# A node joins the suspicious subgraph when one of its first-stage scores reaches this. Low on purpose:
+# a group's shape is the evidence, so it is better over- than under-drawn.
+SUSPICIOUS_CUT = 0.1
+LONGEST_CYCLE = 6  # the graph features' temporal cycles go this far too
+SHAPE_COLUMNS = (
+    "sg_in",  # suspicious accounts that paid the node
+    "sg_out",  # suspicious accounts the node paid
+    "sg_payer_out_max",  # among those payers, the most suspicious accounts one of them paid (a fan's hub)
+    "sg_payer_out_min",
+    "sg_payer_in_max",  # ... and the most suspicious accounts that paid one of them (a layer before)
+    "sg_payee_in_max",  # among the accounts it paid, the most suspicious payers one of them had (a collector)
+    "sg_payee_in_min",
+    "sg_payee_out_max",
+    "sg_reach2",  # suspicious accounts two payments downstream
+    "sg_cycle",  # the shortest cycle of suspicious payments through the node (0: none up to LONGEST_CYCLE)
+)
+
+
+def shape_columns() -> list[str]:
+    return list(SHAPE_COLUMNS)
+
+
+def suspicious_shapes(pairs: pa.Table, nodes: list[str], scores: Matrix, cut: float = SUSPICIOUS_CUT) -> Matrix:
+    """Per node (column order of `SHAPE_COLUMNS`): its place in the subgraph of suspicious accounts.
+
+    Laundering runs through small groups of accounts - a fan, a chain, a cycle, layers (IBM's
+    AMLworld patterns) - and the shape around an account tells one from another: a fan's leaf has
+    one suspicious payer that paid many, a layer's member several payers that each paid several, a
+    cycle's member a way back to itself. The subgraph is the who-paid-whom pairs between accounts
+    whose first-stage score reaches `cut` for some typology. Only the node's own neighbourhood is
+    described: whole connected groups merge through busy accounts (employers, wallets) into one.
+    """
+    n = len(nodes)
+    src, dst = _pair_index(pairs, {node: i for i, node in enumerate(nodes)})
+    suspicious = scores.max(axis=1) >= cut if scores.size else np.zeros(n, dtype=bool)
+    inside = suspicious[src] & suspicious[dst]
+    src, dst = src[inside], dst[inside]
+    graph = sparse.coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)).tocsr()
+    graph.sum_duplicates()
+    graph.data[:] = 1.0  # a pair paid several times counts once
+    coo = graph.tocoo()
+    src, dst = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    out_degree = np.bincount(src, minlength=n).astype(np.float64)
+    in_degree = np.bincount(dst, minlength=n).astype(np.float64)
+    out = np.zeros((n, len(SHAPE_COLUMNS)))
+    out[:, 0], out[:, 1] = in_degree, out_degree
+
+    def gather(at: np.ndarray, values: np.ndarray, how: str) -> np.ndarray:
+        result = np.full(n, np.inf) if how == "min" else np.zeros(n)
+        (np.minimum if how == "min" else np.maximum).at(result, at, values)
+        return np.where(np.isinf(result), 0.0, result)
+
+    out[:, 2] = gather(dst, out_degree[src], "max")
+    out[:, 3] = gather(dst, out_degree[src], "min")
+    out[:, 4] = gather(dst, in_degree[src], "max")
+    out[:, 5] = gather(src, in_degree[dst], "max")
+    out[:, 6] = gather(src, in_degree[dst], "min")
+    out[:, 7] = gather(src, out_degree[dst], "max")
+    two = graph @ graph
+    two.setdiag(0)
+    two.eliminate_zeros()
+    out[:, 8] = np.diff(two.indptr)
+    walk = graph
+    for length in range(2, LONGEST_CYCLE + 1):
+        walk = walk @ graph
+        back = (walk.diagonal() > 0) & (out[:, 9] == 0)
+        out[back, 9] = length
+        walk.data[:] = 1.0  # reachability, not the number of walks
+    return out
+
+
+# A phone or e-mail shared by more holders than this is a switchboard or a shared inbox, not one person.
+MAX_HOLDERS_PER_CONTACT = 8
+
+
+def score_links(engine: Engine) -> pa.Table:
+    """src, dst: two accounts (tokens) whose holders share a phone or e-mail token, both directions."""
+    if not (engine.has_table("accounts") and engine.has_table("parties")):
+        return pa.table({"src": pa.array([], pa.string()), "dst": pa.array([], pa.string())})
+    per_contact = " UNION ALL ".join(
+        f"""SELECT h.node, h.{c} AS contact FROM holders h JOIN (
+                SELECT {c} FROM holders WHERE {c} IS NOT NULL GROUP BY {c}
+                HAVING count(DISTINCT node) BETWEEN 2 AND {MAX_HOLDERS_PER_CONTACT}) k ON k.{c} = h.{c}"""
+        for c in ("phone_token", "email_token")
+    )
+    return engine.query(
+        f"""WITH holders AS (
+            SELECT DISTINCT a.account_token AS node, p.phone_token, p.email_token FROM accounts a
+            JOIN parties p ON p.party_id = a.party_id AND p.member_id = a.member_id
+            WHERE a.account_token IS NOT NULL),
+        shared AS ({per_contact})
+        SELECT DISTINCT x.node AS src, y.node AS dst FROM shared x JOIN shared y
+            ON y.contact = x.contact AND y.node <> x.node"""
+    )
+
+
+def party_columns(typologies: list[str]) -> list[str]:
+    return [f"party_max_{t}" for t in typologies]
+
+
+def party_scores(links: pa.Table, nodes: list[str], scores: Matrix) -> Matrix:
+    """Per node and typology: the largest first-stage score among the accounts `links` ties it to."""
+    src, dst = _pair_index(links, {node: i for i, node in enumerate(nodes)})
+    out = np.zeros((len(nodes), scores.shape[1]))
+    for j in range(scores.shape[1]):
+        np.maximum.at(out[:, j], src, scores[dst, j])
+    return out
+
+
+def second_stage_columns(typologies: list[str]) -> list[str]:
+    return [*neighbour_columns(typologies), *party_columns(typologies), *shape_columns()]
+
+
+def second_stage(pairs: pa.Table, links: pa.Table | None, nodes: list[str], scores: Matrix) -> Matrix:
+    """The second stage's extra inputs (column order of `second_stage_columns`)."""
+    if links is None:
+        links = pa.table({"src": pa.array([], pa.string()), "dst": pa.array([], pa.string())})
+    return np.hstack(
+        [
+            neighbour_scores(pairs, nodes, scores),
+            party_scores(links, nodes, scores),
+            suspicious_shapes(pairs, nodes, scores),
+        ]
+    )
