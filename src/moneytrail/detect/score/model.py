@@ -78,6 +78,7 @@ def account_frame(engine: Engine, params: GraphParams | None = None, typologies:
     engine.register("score_first_seen", first_seen)
     return engine.query(
         "SELECT f.*, s.first_t AS _first_t FROM score_features f JOIN score_first_seen s ON s.node = f.node"
+        " ORDER BY f.node"  # the folds that set the thresholds depend on row order: keep it the same run to run
     )
 
 
