@@ -11,6 +11,7 @@ import pytest
 from moneytrail.detect.score.model import apply, train
 from moneytrail.detect.score.stacking import (
     SHAPE_COLUMNS,
+    edges_of,
     neighbour_columns,
     neighbour_scores,
     party_scores,
@@ -25,7 +26,7 @@ from moneytrail.warehouse.engine import Engine
 def test_neighbour_scores_by_hand() -> None:
     pairs = pa.table({"src": ["a", "a", "b", "x"], "dst": ["h", "b", "h", "h"], "n": [2, 1, 1, 5]})
     scores = np.array([[0.1], [0.3], [0.9]])  # a, b, h ("x" is unknown: left out)
-    got = neighbour_scores(pairs, ["a", "b", "h"], scores)
+    got = neighbour_scores(edges_of(pairs, ["a", "b", "h"]), scores)
     assert neighbour_columns(["t"]) == ["nb_out_max_t", "nb_out_sum_t", "nb_in_max_t", "nb_in_sum_t"]
     assert np.allclose(got[0], [0.9, 0.9 * 2 + 0.3, 0.0, 0.0])  # a paid h twice and b once
     assert np.allclose(got[2], [0.0, 0.0, 0.3, 0.1 * 2 + 0.3])  # h was paid by a (twice) and b
@@ -36,7 +37,7 @@ def test_suspicious_shapes_by_hand() -> None:
     pairs = pa.table({"src": ["a", "b", "c", "x", "x", "o"], "dst": ["b", "c", "a", "y", "z", "a"], "n": [1] * 6})
     nodes = ["a", "b", "c", "x", "y", "z", "o"]
     scores = np.array([[0.9], [0.5], [0.3], [0.2], [0.2], [0.2], [0.0]])
-    shapes = suspicious_shapes(pairs, nodes, scores)
+    shapes = suspicious_shapes(edges_of(pairs, nodes), scores)
     got = {n: dict(zip(SHAPE_COLUMNS, row, strict=True)) for n, row in zip(nodes, shapes, strict=True)}
     assert got["a"]["sg_in"] == 1 and got["a"]["sg_cycle"] == 3  # o's payment is not suspicious
     assert (got["x"]["sg_out"], got["x"]["sg_payee_in_min"], got["x"]["sg_cycle"]) == (2, 1, 0)
@@ -48,7 +49,7 @@ def test_suspicious_shapes_by_hand() -> None:
 def test_party_scores_take_the_riskiest_linked_account() -> None:
     links = pa.table({"src": ["bank1", "remit1", "bank1", "x"], "dst": ["remit1", "bank1", "wallet1", "bank1"]})
     scores = np.array([[0.1, 0.0], [0.9, 0.2], [0.3, 0.7]])  # bank1, remit1, wallet1 ("x" is unknown)
-    got = party_scores(links, ["bank1", "remit1", "wallet1"], scores)
+    got = party_scores(edges_of(links, ["bank1", "remit1", "wallet1"]), scores)
     assert np.allclose(got, [[0.9, 0.7], [0.1, 0.0], [0.0, 0.0]])
     paid = pa.table({"src": ["bank1"], "dst": ["remit1"], "n": [1]})
     both = second_stage(paid, links, ["bank1", "remit1", "wallet1"], scores)

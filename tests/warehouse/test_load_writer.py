@@ -60,6 +60,10 @@ def test_a_failed_append_stops_the_ingest_with_its_error(tmp_path: Path) -> None
     assert loader._writer._thread is None  # the thread was stopped
 
 
+def _limit(engine: DuckDBEngine) -> str:
+    return str(engine.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+
 class _CacheWatchingEngine(DuckDBEngine):
     """Records DuckDB's memory_limit each time a transactions batch is written."""
 
@@ -67,12 +71,8 @@ class _CacheWatchingEngine(DuckDBEngine):
 
     def write_table(self, name: str, table: pa.Table, mode: str = "overwrite") -> None:
         if name == "transactions" and mode == "append":
-            self.limits.append(str(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+            self.limits.append(_limit(self))
         super().write_table(name, table, mode)
-
-
-def _limit(engine: DuckDBEngine) -> str:
-    return str(engine.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
 
 
 def test_ingest_holds_the_write_cache_and_lifts_it_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

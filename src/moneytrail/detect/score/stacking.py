@@ -17,6 +17,8 @@ neighbours' scores.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -37,23 +39,37 @@ def score_pairs(engine: Engine, pairs: str = PAIRS_TABLE) -> pa.Table:
     return engine.query(f"SELECT src, dst, n FROM {check_name(pairs)}")
 
 
-def _pair_index(pairs: pa.Table, index: dict[str, int], with_counts: bool = False) -> tuple[np.ndarray, ...]:
-    """Row numbers of each pair's payer and payee (pairs with a node outside `index` left out), and their counts."""
+@dataclass(frozen=True)
+class Edges:
+    """Pairs as row numbers into the score matrix: src, dst and n (payments; 1 where the table has no `n`)."""
+
+    src: npt.NDArray[np.int64]
+    dst: npt.NDArray[np.int64]
+    n: npt.NDArray[np.float64]
+
+
+def edges_of(pairs: pa.Table | None, nodes: list[str]) -> Edges:
+    """`pairs` (src, dst[, n]) with each name replaced by its row in `nodes`; pairs naming other nodes left out."""
+    if pairs is None:
+        empty = np.zeros(0, dtype=np.int64)
+        return Edges(empty, empty, np.zeros(0))
+    index = {node: i for i, node in enumerate(nodes)}
     src = np.array([index.get(str(v), -1) for v in pairs.column("src").to_pylist()], dtype=np.int64)
     dst = np.array([index.get(str(v), -1) for v in pairs.column("dst").to_pylist()], dtype=np.int64)
+    n = (
+        np.asarray(pairs.column("n").to_numpy(zero_copy_only=False), dtype=np.float64)
+        if "n" in pairs.column_names
+        else np.ones(len(src))
+    )
     known = (src >= 0) & (dst >= 0)
-    if not with_counts:
-        return src[known], dst[known]
-    n = np.asarray(pairs.column("n").to_numpy(zero_copy_only=False), dtype=np.float64)
-    return src[known], dst[known], n[known]
+    return Edges(src[known], dst[known], n[known])
 
 
-def neighbour_scores(pairs: pa.Table, nodes: list[str], scores: Matrix) -> Matrix:
+def neighbour_scores(edges: Edges, scores: Matrix) -> Matrix:
     """Per node and typology (column order of `neighbour_columns`): out max, out sum, in max, in sum."""
-    index = {node: i for i, node in enumerate(nodes)}
-    src, dst, n = _pair_index(pairs, index, with_counts=True)
+    src, dst, n = edges.src, edges.dst, edges.n
     typologies = scores.shape[1]
-    out = np.zeros((len(nodes), typologies * 4))
+    out = np.zeros((scores.shape[0], typologies * 4))
     for j in range(typologies):
         column = scores[:, j]
         np.maximum.at(out[:, 4 * j], src, column[dst])
@@ -61,7 +77,6 @@ def neighbour_scores(pairs: pa.Table, nodes: list[str], scores: Matrix) -> Matri
         np.maximum.at(out[:, 4 * j + 2], dst, column[src])
         np.add.at(out[:, 4 * j + 3], dst, column[src] * n)
     return out
-
 
 
 # A node joins the suspicious subgraph when one of its first-stage scores reaches this. Low on purpose:
@@ -82,11 +97,7 @@ SHAPE_COLUMNS = (
 )
 
 
-def shape_columns() -> list[str]:
-    return list(SHAPE_COLUMNS)
-
-
-def suspicious_shapes(pairs: pa.Table, nodes: list[str], scores: Matrix, cut: float = SUSPICIOUS_CUT) -> Matrix:
+def suspicious_shapes(edges: Edges, scores: Matrix, cut: float = SUSPICIOUS_CUT) -> Matrix:
     """Per node (column order of `SHAPE_COLUMNS`): its place in the subgraph of suspicious accounts.
 
     Laundering runs through small groups of accounts - a fan, a chain, a cycle, layers (IBM's
@@ -96,13 +107,11 @@ def suspicious_shapes(pairs: pa.Table, nodes: list[str], scores: Matrix, cut: fl
     whose first-stage score reaches `cut` for some typology. Only the node's own neighbourhood is
     described: whole connected groups merge through busy accounts (employers, wallets) into one.
     """
-    n = len(nodes)
-    src, dst = _pair_index(pairs, {node: i for i, node in enumerate(nodes)})
+    n = scores.shape[0]
     suspicious = scores.max(axis=1) >= cut if scores.size else np.zeros(n, dtype=bool)
-    inside = suspicious[src] & suspicious[dst]
-    src, dst = src[inside], dst[inside]
-    graph = sparse.coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)).tocsr()
-    graph.sum_duplicates()
+    inside = suspicious[edges.src] & suspicious[edges.dst]
+    src, dst = edges.src[inside], edges.dst[inside]
+    graph = sparse.coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)).tocsr()  # sums duplicates
     graph.data[:] = 1.0  # a pair paid several times counts once
     coo = graph.tocoo()
     src, dst = coo.row.astype(np.int64), coo.col.astype(np.int64)
@@ -142,7 +151,7 @@ MAX_HOLDERS_PER_CONTACT = 8
 def score_links(engine: Engine) -> pa.Table:
     """src, dst: two accounts (tokens) whose holders share a phone or e-mail token, both directions."""
     if not (engine.has_table("accounts") and engine.has_table("parties")):
-        return pa.table({"src": pa.array([], pa.string()), "dst": pa.array([], pa.string())})
+        return pa.table({"src": pa.array([], pa.string()), "dst": pa.array([], pa.string())})  # no holder records
     per_contact = " UNION ALL ".join(
         f"""SELECT h.node, h.{c} AS contact FROM holders h JOIN (
                 SELECT {c} FROM holders WHERE {c} IS NOT NULL GROUP BY {c}
@@ -164,27 +173,20 @@ def party_columns(typologies: list[str]) -> list[str]:
     return [f"party_max_{t}" for t in typologies]
 
 
-def party_scores(links: pa.Table, nodes: list[str], scores: Matrix) -> Matrix:
+def party_scores(links: Edges, scores: Matrix) -> Matrix:
     """Per node and typology: the largest first-stage score among the accounts `links` ties it to."""
-    src, dst = _pair_index(links, {node: i for i, node in enumerate(nodes)})
-    out = np.zeros((len(nodes), scores.shape[1]))
+    out = np.zeros(scores.shape)
     for j in range(scores.shape[1]):
-        np.maximum.at(out[:, j], src, scores[dst, j])
+        np.maximum.at(out[:, j], links.src, scores[links.dst, j])
     return out
 
 
 def second_stage_columns(typologies: list[str]) -> list[str]:
-    return [*neighbour_columns(typologies), *party_columns(typologies), *shape_columns()]
+    return [*neighbour_columns(typologies), *party_columns(typologies), *SHAPE_COLUMNS]
 
 
 def second_stage(pairs: pa.Table, links: pa.Table | None, nodes: list[str], scores: Matrix) -> Matrix:
-    """The second stage's extra inputs (column order of `second_stage_columns`)."""
-    if links is None:
-        links = pa.table({"src": pa.array([], pa.string()), "dst": pa.array([], pa.string())})
-    return np.hstack(
-        [
-            neighbour_scores(pairs, nodes, scores),
-            party_scores(links, nodes, scores),
-            suspicious_shapes(pairs, nodes, scores),
-        ]
-    )
+    """The second stage's extra inputs (column order of `second_stage_columns`); `scores` rows follow `nodes`."""
+    paid = edges_of(pairs, nodes)  # read once: neighbours and shapes share it
+    return np.hstack([neighbour_scores(paid, scores), party_scores(edges_of(links, nodes), scores),
+                      suspicious_shapes(paid, scores)])
