@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
@@ -41,7 +40,7 @@ from moneytrail.ingest.schemas import (
     STAGED_TRANSACTIONS,
     STAGED_WALLETS,
 )
-from moneytrail.ingest.stage import Stager
+from moneytrail.ingest.stage import Stager, split
 from moneytrail.model.schemas import MERCHANTS
 
 MAPPINGS = Path(__file__).parent / "mappings"
@@ -176,9 +175,13 @@ def read_csv_mapped(path: Path, context: ReadContext) -> Iterator[Batch]:
             raw = [copied.get(c, f"__raw_{i}") for i, c in enumerate(header)]
             originals = "".join(f"{_quote(c)} AS {r}, " for c, r in zip(header, raw, strict=True) if c not in copied)
             keep = f"coalesce(({spec.get('where') or 'true'}), false) AS __keep"
+            # the record number, counted by DuckDB as it reads (a streaming window: the file's order)
+            keep += ", 'record ' || CAST(row_number() OVER () AS VARCHAR) AS source_row"
             query = f"SELECT {select}, {originals}{keep} FROM {first_scan if counted else later_scan}"
+            # the columns' types, bound on the scan that keeps no reject table
+            given = stream.sql(f"SELECT {select}, {originals}{keep} FROM {later_scan} LIMIT 0").to_arrow_table().schema
             chunk = min(context.batch_rows, CHUNK_ROWS)
-            yield from _scan(stream, query, stager, STAGED[table], table, raw, counted, chunk, path)
+            yield from _scan(stream, query, given, stager, STAGED[table], table, raw, counted, chunk, path)
             if counted:
                 yield from _leftovers(stream)
     finally:
@@ -188,6 +191,7 @@ def read_csv_mapped(path: Path, context: ReadContext) -> Iterator[Batch]:
 def _scan(
     con: Any,
     query: str,
+    given: pa.Schema,
     stager: Stager,
     schema: pa.Schema,
     table: str,
@@ -196,22 +200,23 @@ def _scan(
     batch_rows: int,
     path: Path,
 ) -> Iterator[Batch]:
-    """Stream a mapped query in batches: record numbers in order, filtered rows reported."""
+    """Stage a mapped query as DuckDB reads it (one query: the mapped text never goes through
+    Arrow), in batches; rows a `where` leaves out are reported. Rows may come out of file order
+    (the scan and the joins run in parallel): each carries its record number from the query."""
+    staged = stager.query(f"({query})", given, schema, raw, carried=("__keep",))
     seen = 0
     try:
-        for rows in _chunks(con.sql(query).to_arrow_reader(batch_rows), batch_rows):
-            numbers = pa.array(np.arange(seen + 1, seen + rows.num_rows + 1, dtype=np.int64)).cast(pa.string())
-            seen += rows.num_rows
-            rows = rows.append_column("source_row", pc.binary_join_element_wise("record ", numbers, ""))
-            keep = rows.column("__keep")
+        for result in _chunks(con.sql(staged).to_arrow_reader(batch_rows), batch_rows):
+            seen += result.num_rows
+            records = result.num_rows if counted else 0
+            keep = result.column("__keep")
             dropped: list[str] = []
-            if pc.all(keep).as_py():  # no row left out: no copy
-                good, bad = stager.stage(rows, schema, raw)
-            else:
-                good, bad = stager.stage(rows.filter(keep), schema, raw)
-                dropped = rows.filter(pc.invert(keep)).column("source_row").to_pylist() if counted else []
+            if not pc.all(keep).as_py():  # rows a `where` leaves out
+                dropped = pc.filter(result.column("source_row"), pc.invert(keep)).to_pylist() if counted else []
+                result = result.filter(keep)
+            good, bad = split(result, schema)
             left_out = rejected([(str(r), "", "row kind this mapping does not load", "") for r in dropped])
-            yield Batch(table, good, rows.num_rows if counted else 0, pa.concat_tables([bad, left_out]))
+            yield Batch(table, good, records, pa.concat_tables([bad, left_out]))
     except duckdb.Error as error:  # the parser gave up part way: what was read stays, the rest is one record
         if not counted:
             return

@@ -79,6 +79,10 @@ def _trimmed(text: str) -> str:
 def _reference_database() -> duckdb.DuckDBPyConnection:
     """One in-memory database per process holding the reference tables; stagers take cursors on it."""
     con = duckdb.connect(":memory:")
+    # staging always joins the read rows (left) to a small reference table (right). A CSV scan has
+    # no row estimate, so DuckDB would otherwise build its hash table on the rows: every row of
+    # the file held in memory before the first comes out. (This database holds references only.)
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     config = checks()
     currencies = sorted({c.alpha_3 for c in pycountry.currencies} | set(config["crypto_assets"]))
     countries = sorted(c.alpha_2 for c in pycountry.countries)
@@ -137,15 +141,26 @@ class Stager:
         view = f"_stage_in_{self._batch}"
         self.con.register(view, rows)
         try:
-            return self._stage(view, rows.schema, schema, raw_columns or rows.column_names)
+            query = self.query(view, rows.schema, schema, raw_columns or rows.column_names)
+            return split(self.con.sql(query).to_arrow_table(), schema)
         finally:
             self.con.unregister(view)
 
-    def _stage(
-        self, view: str, given: pa.Schema, schema: pa.Schema, raw_columns: list[str]
-    ) -> tuple[pa.Table, pa.Table]:
-        """One query, each conversion computed once: text (trimmed, '' -> NULL) -> typed value ->
-        verdict (the first failed check) -> amount_usd; rows are split by verdict in Arrow."""
+    def query(
+        self,
+        source: str,
+        given: pa.Schema,
+        schema: pa.Schema,
+        raw_columns: list[str],
+        carried: tuple[str, ...] = (),
+    ) -> str:
+        """The staging query over `source` (a table, view or parenthesised query whose columns are
+        `given`): one pass, each conversion computed once: text (trimmed, '' -> NULL) -> typed
+        value -> verdict `_bad` (the first failed check) -> amount_usd. Output: the columns of
+        `schema`, `_bad`, `_raw` (the record's text, for rejected rows only), `_location` (from
+        `source_row`, when the source has it) and the `carried` source columns as they are.
+        A query source is staged as DuckDB reads it, with no copy in between (`split` then
+        parts each result batch by verdict)."""
         config = checks()
         missing_required = [t.name for t in schema if not t.nullable and t.name not in given.names]
         if missing_required:
@@ -160,11 +175,11 @@ class Stager:
             name = target.name
             if name not in given.names:
                 continue
-            column, source = _quote(name), given.field(name)
+            column, source_field = _quote(name), given.field(name)
             sql_type = _sql_type(target.type)
             text = f"__text_{index}"
             text_names.append(text)
-            if source.type == target.type and not pa.types.is_string(target.type):
+            if source_field.type == target.type and not pa.types.is_string(target.type):
                 texts.append(f"{column} AS {text}")
                 value = text
             else:
@@ -181,7 +196,8 @@ class Stager:
                     value = f"(CASE {value} {aliases} ELSE {value} END)"
             values.append(f"{value} AS {column}")
             if not target.nullable:
-                required.append(f"WHEN v.{column} IS NULL THEN {{'f': {_text(name)}, 'r': 'missing'}}")
+                # missing: no text at all (text that does not convert is "not a valid ..." below)
+                required.append(f"WHEN v.{text} IS NULL THEN {{'f': {_text(name)}, 'r': 'missing'}}")
             if value != text and not pa.types.is_string(target.type):
                 kind = sql_type.split("(")[0].lower()
                 tests.append(
@@ -204,11 +220,11 @@ class Stager:
         tests = required[::-1] + tests  # as before: required fields first (last declared first)
         raws = [f"CAST({_quote(c)} AS VARCHAR) AS __raw_{i}" for i, c in enumerate(raw_columns)]
         raw = " || ',' || ".join(f"coalesce(c.__raw_{i}, '')" for i in range(len(raw_columns)))
-        layer1 = f"SELECT {', '.join(texts + raws)}, CAST(source_row AS VARCHAR) AS _location FROM {view}"
-        layer2 = (
-            f"SELECT {', '.join(values + text_names)}, {', '.join(f'__raw_{i}' for i in range(len(raw_columns)))}, "
-            f"_location FROM ({layer1})"
-        )
+        passed = [_quote(c) for c in carried] + (["_location"] if "source_row" in given.names else [])
+        location = ["CAST(source_row AS VARCHAR) AS _location"] if "source_row" in given.names else []
+        layer1 = f"SELECT {', '.join(texts + raws + location + [_quote(c) for c in carried])} FROM {source}"
+        layer2_columns = values + text_names + [f"__raw_{i}" for i in range(len(raw_columns))] + passed
+        layer2 = f"SELECT {', '.join(layer2_columns)} FROM ({layer1})"
         bad = f"CASE {' '.join(tests)} END" if tests else "NULL::STRUCT(f VARCHAR, r VARCHAR)"
         present = [t.name for t in schema if t.name in given.names]
         outputs = []
@@ -238,24 +254,29 @@ class Stager:
                     f"AND fx.period = date_trunc('{period}', c.ts)"
                 )
         raw_text = f"CASE WHEN c._bad IS NOT NULL THEN {raw} END AS _raw"
-        # one pass: every row with its verdict, split in Arrow
-        result = self.con.sql(
-            f"SELECT {', '.join(outputs)}, c._location, c._bad, {raw_text} FROM ({checked}) c {join}"
-        ).to_arrow_table()
-        verdict = result.column("_bad")
-        if verdict.null_count == len(verdict):  # every row passed: no copy
-            good, failed = result.select(schema.names), result.slice(0, 0)
-        else:
-            passed = pc.is_null(verdict)
-            good = result.filter(passed).select(schema.names)
-            failed = result.filter(pc.invert(passed))
-        reasons = failed.column("_bad").combine_chunks()
-        rejected = pa.table(
-            {
-                "location": failed.column("_location"),
-                "field": reasons.field("f") if len(reasons) else pa.array([], pa.string()),
-                "reason": reasons.field("r") if len(reasons) else pa.array([], pa.string()),
-                "raw": failed.column("_raw"),
-            }
-        )
-        return good.cast(schema), rejected.cast(REJECTED)
+        extra = "".join(f", c.{c}" for c in passed)
+        return f"SELECT {', '.join(outputs)}, c._bad, {raw_text}{extra} FROM ({checked}) c {join}"
+
+
+def split(result: pa.Table, schema: pa.Schema) -> tuple[pa.Table, pa.Table]:
+    """A staging query's result parted by verdict: (typed rows in `schema`, REJECTED rows located
+    by the result's `_location`)."""
+    verdict = result.column("_bad")
+    if verdict.null_count == len(verdict):  # every row passed: no copy
+        good, failed = result.select(schema.names), result.slice(0, 0)
+    else:
+        passed = pc.is_null(verdict)
+        good = result.filter(passed).select(schema.names)
+        failed = result.filter(pc.invert(passed))
+    reasons = failed.column("_bad").combine_chunks()
+    rejected = pa.table(
+        {
+            "location": failed.column("_location")
+            if "_location" in failed.column_names
+            else pa.nulls(failed.num_rows, pa.string()),
+            "field": reasons.field("f") if len(reasons) else pa.array([], pa.string()),
+            "reason": reasons.field("r") if len(reasons) else pa.array([], pa.string()),
+            "raw": failed.column("_raw"),
+        }
+    )
+    return good.cast(schema), rejected.cast(REJECTED)
