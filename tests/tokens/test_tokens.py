@@ -181,3 +181,28 @@ def test_raw_memo_across_batches_matches_scalar(batches: list[list[str | None]],
         assert tokens.to_pylist() == [
             None if v is None else token("account", v, secret) for v in normalised.to_pylist()
         ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    files=st.lists(
+        st.lists(st.lists(st.sampled_from(["a1", "b2", "c3", "d4", "e5"]), max_size=5), max_size=4), max_size=3
+    ),
+    memo_size=st.integers(min_value=1, max_value=8),
+)
+def test_claim_once_per_file(files: list[list[list[str]]], memo_size: int) -> None:
+    """A value is claimed (goes to the vault) the first time a file shows it, and again only in a
+    later file, or after the memo overflowed (memory stays bounded)."""
+    tokeniser = Tokeniser(CoalitionKey("k", 1, b"s" * 32, "2026-01-01"), memo_size=memo_size)
+    for batches in files:
+        tokeniser.new_file()
+        claimed: list[str] = []
+        for batch in batches:
+            values = pa.array(sorted(set(batch)), pa.string())
+            *_, slots = tokeniser.raw_slots("account", values)
+            firsts = tokeniser.claim("account", slots)
+            claimed += [v for v, first in zip(values.to_pylist(), firsts, strict=True) if first]
+        shown = {v for batch in batches for v in batch}
+        assert set(claimed) == shown
+        if memo_size >= 5:  # never overflowed: each value once
+            assert len(claimed) == len(shown)

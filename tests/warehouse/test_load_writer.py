@@ -1,8 +1,10 @@
-"""The loader's background writer: appends land in order, batch after batch, and a failed append
-stops the ingest with its own error instead of being lost in the thread."""
+"""The loader's background writers: every batch lands whole, each raw value reaches the vault once,
+and a failed append stops the ingest with its own error instead of being lost in a thread."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +13,7 @@ import pytest
 from moneytrail.ingest import readers
 from moneytrail.tokens import load_key
 from moneytrail.warehouse.duckdb_engine import DuckDBEngine
+from moneytrail.warehouse.engine import Append
 from moneytrail.warehouse.load import Loader
 
 _HEADER = "payment_id,created_at,type,sender_user_id,receiver_user_id,amount,currency,note,external_account,"
@@ -26,11 +29,29 @@ def _payments(path: Path, rows: int) -> Path:
     return path
 
 
-class _FailingEngine(DuckDBEngine):
-    def write_table(self, name: str, table: pa.Table, mode: str = "overwrite") -> None:
-        if name == "transactions" and mode == "append" and table.num_rows:
+class _WatchedEngine(DuckDBEngine):
+    """DuckDB whose appenders call `seen(name, rows)` before each append."""
+
+    def seen(self, name: str, rows: pa.Table) -> None:
+        pass
+
+    @contextmanager
+    def appenders(self, count: int) -> Iterator[list[Append]]:
+        with super().appenders(count) as appenders:
+            yield [self._watched(append) for append in appenders]
+
+    def _watched(self, append: Append) -> Append:
+        def watched(name: str, rows: pa.Table) -> None:
+            self.seen(name, rows)
+            append(name, rows)
+
+        return watched
+
+
+class _FailingEngine(_WatchedEngine):
+    def seen(self, name: str, rows: pa.Table) -> None:
+        if name == "transactions" and rows.num_rows:
             raise OSError("disk full")
-        super().write_table(name, table, mode)
 
 
 def test_batches_are_appended_in_order_and_whole(tmp_path: Path) -> None:
@@ -57,22 +78,23 @@ def test_a_failed_append_stops_the_ingest_with_its_error(tmp_path: Path) -> None
     with pytest.raises(OSError, match="disk full"):
         loader.ingest_file(path, "p2p", "csv", {"mapping": "p2p_payments"}, batch_rows=1_000)
     assert engine.query("SELECT status FROM ingest_files").column(0).to_pylist() == ["started"]  # not done
-    assert loader._writer._thread is None  # the thread was stopped
+    assert loader._writer is None  # the threads were stopped
 
 
 def _limit(engine: DuckDBEngine) -> str:
     return str(engine.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
 
 
-class _CacheWatchingEngine(DuckDBEngine):
+class _CacheWatchingEngine(_WatchedEngine):
     """Records DuckDB's memory_limit each time a transactions batch is written."""
 
     limits: list[str]
 
-    def write_table(self, name: str, table: pa.Table, mode: str = "overwrite") -> None:
-        if name == "transactions" and mode == "append":
-            self.limits.append(_limit(self))
-        super().write_table(name, table, mode)
+    def seen(self, name: str, rows: pa.Table) -> None:
+        if name == "transactions":
+            cursor = self.con.cursor()  # a writer thread: a connection of its own
+            self.limits.append(str(cursor.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+            cursor.close()
 
 
 def test_ingest_holds_the_write_cache_and_lifts_it_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,6 +48,7 @@ class Tokeniser:
         self._memo_size = memo_size
         self._known: dict[str, tuple[pa.Array, pa.Array]] = {}  # kind -> (values, tokens), for `array`
         self._raw: dict[str, pa.Table] = {}  # kind -> raw, normalised, reason, token; for `raw_array`
+        self._claimed: dict[str, np.ndarray] = {}  # kind -> per `_raw` row: claimed in this file (`claim`)
 
     def one(self, message: str) -> str:
         found = self._memo.get(message)
@@ -90,9 +91,15 @@ class Tokeniser:
         """(normalised, reasons, tokens) of distinct raw identifiers (`normalise_array`, then
         `array`). Raw values seen before (per kind, up to `memo_size`) are looked up, not
         normalised and hashed again: a file's identifiers repeat across its batches."""
+        normalised, reasons, tokens, _ = self.raw_slots(kind, raw)
+        return normalised, reasons, tokens
+
+    def raw_slots(self, kind: str, raw: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
+        """`raw_array`, plus each value's slot in the memo (for `claim`; -1 for a null)."""
         known = self._raw.get(kind)
         if known is None:
             known = pa.table({"raw": [], "normalised": [], "reason": [], "token": []}, schema=_RAW_MEMO)
+        claimed = self._claimed.get(kind, np.zeros(0, dtype=bool))
         found = pc.index_in(raw, value_set=known.column("raw"))
         unseen = pc.and_(pc.is_null(found), pc.is_valid(raw))
         new = pc.filter(raw, unseen)
@@ -104,14 +111,32 @@ class Tokeniser:
             positions = pa.array(np.cumsum(flags) - 1 + known.num_rows, pa.int32())
             found = pc.if_else(unseen, positions, found)
             known = pa.concat_tables([known, fresh]).combine_chunks()  # one chunk: `take` is faster
+            claimed = np.concatenate([claimed, np.zeros(len(new), dtype=bool)])
             if known.num_rows > self._memo_size:  # memory stays bounded: keep this batch's values only
-                known = known.take(pc.unique(pc.drop_null(found)))
+                kept = pc.unique(pc.drop_null(found))
+                known, claimed = known.take(kept), claimed[kept.to_numpy()]
                 found = pc.index_in(raw, value_set=known.column("raw"))
-            self._raw[kind] = known
+            self._raw[kind], self._claimed[kind] = known, claimed
         normalised, reasons, tokens = (
             pc.take(known.column(c).combine_chunks(), found) for c in ("normalised", "reason", "token")
         )
-        return normalised, reasons, tokens
+        slots = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+        return normalised, reasons, tokens, slots
+
+    def claim(self, kind: str, slots: np.ndarray) -> np.ndarray:
+        """Which of these memo slots (distinct, from `raw_slots` of the latest call for `kind`) are
+        claimed for the first time since `new_file`; they are claimed now. The loader puts a raw
+        value in the member's vault once per file this way. After the memo has overflowed a value
+        can be claimed again (a second vault row for it: harmless, and memory stays bounded)."""
+        claimed = self._claimed.get(kind, np.zeros(0, dtype=bool))  # no memo yet: no slots either
+        first: np.ndarray = ~claimed[slots]
+        claimed[slots] = True
+        return first
+
+    def new_file(self) -> None:
+        """Nothing is claimed any more (see `claim`)."""
+        for claimed in self._claimed.values():
+            claimed[:] = False
 
     def _digests(self, prefix: str, values: list[str]) -> list[str]:
         inner_state, outer_state = self._inner, self._outer

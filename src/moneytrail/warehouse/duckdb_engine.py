@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from moneytrail.warehouse.dialect import DIALECTS
-from moneytrail.warehouse.engine import Engine, check_name, literal
+from moneytrail.warehouse.engine import Append, Engine, check_name, literal
 
 # DuckDB keeps the blocks it has just written in its buffer cache (up to 80% of RAM by default), so
 # an uncapped ingest grows with the file. They are on disk already: while it writes, the cache is
@@ -48,6 +49,21 @@ class DuckDBEngine(Engine):
             yield
         finally:
             self.con.execute("RESET memory_limit")
+
+    @contextmanager
+    def appenders(self, count: int) -> Iterator[list[Append]]:
+        """One cursor each: DuckDB appends from several connections at once (each compresses its
+        own row groups, on a thread of its own) and commits them without conflict."""
+        cursors = [self.con.cursor() for _ in range(max(1, count))]
+        # rows of an append need no order among themselves (a table has none): without it DuckDB
+        # writes a large append ~1.3x faster. A global setting: set for the appends' span.
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            yield [partial(_append, cursor) for cursor in cursors]
+        finally:
+            self.con.execute("RESET preserve_insertion_order")
+            for cursor in cursors:
+                cursor.close()
 
     def query(self, sql: str) -> pa.Table:
         relation = self.con.sql(sql)
@@ -112,3 +128,13 @@ class DuckDBEngine(Engine):
 
     def close(self) -> None:
         self.con.close()
+
+
+def _append(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> None:
+    view = f"__incoming_{check_name(name)}"
+    con.register(view, rows)
+    try:
+        columns = ", ".join(f'"{c}"' for c in rows.column_names)
+        con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {view}")
+    finally:
+        con.unregister(view)

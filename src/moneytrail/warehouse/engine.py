@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,6 +36,10 @@ def literal(value: object) -> str:
         return repr(value)
     text = str(value).replace("'", "''")
     return f"'{text}'"
+
+
+# appends Arrow rows to the named table
+Append = Callable[[str, pa.Table], None]
 
 
 class Engine(ABC):
@@ -93,6 +97,13 @@ class Engine(ABC):
         """Hold the engine's cache of blocks it has written to a fixed size while a long write runs
         (an ingest), so memory stays flat as files grow; engines without such a cache do nothing."""
         yield
+
+    @contextmanager
+    def appenders(self, count: int) -> Iterator[list[Append]]:
+        """Up to `count` functions that append Arrow rows to an existing table, each safe to run in
+        a thread of its own while the others run (an ingest writes batches side by side). Engines
+        that cannot append concurrently give one."""
+        yield [lambda name, rows: self.write_table(name, rows, "append")]
 
     def table(self, name: str) -> pa.Table:
         """A whole table as Arrow."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,7 +34,7 @@ from moneytrail.model.schemas import QUARANTINE, TABLES
 from moneytrail.tokens.keys import CoalitionKey
 from moneytrail.tokens.plan import IdentifierColumn, identifier_columns
 from moneytrail.tokens.tokenise import Tokeniser
-from moneytrail.warehouse.engine import Engine, check_name, literal
+from moneytrail.warehouse.engine import Append, Engine, check_name, literal
 
 SCHEMAS: dict[str, pa.Schema] = {**TABLES, **EXTRA_TABLES}
 # Rows per table are written in appends of at least one DuckDB row group (122,880 rows): a smaller
@@ -45,6 +46,9 @@ FLUSH_ROWS = 122_880
 # (source_file, records so far); called while an append may still be running in the writer
 # thread, so a hook must not use the engine itself
 BatchHook = Callable[[str, int], None]
+# appending threads: one per core of the 2-core machine ingest is measured on (bench/bench_ingest.py:
+# 1M CSV rows write in ~0.6x the time with two); an engine may give fewer (`Engine.appenders`)
+WRITERS = 2
 
 
 @dataclass
@@ -91,52 +95,59 @@ def file_hash(path: Path) -> str:
 
 
 class _Writer:
-    """Appends to the warehouse from a background thread, in order, one at a time, so the engine
-    writes one batch while the next is read, staged and tokenised (DuckDB releases the GIL while
-    it writes). A new append waits for the one being written: at most two batches are held (one
-    written, one being made), so memory stays bounded. The caller waits (`drain`) before it reads
-    the warehouse itself; a failed append is raised there."""
+    """Appends to the warehouse from background threads, one appender each (`Engine.appenders`),
+    so the engine writes while the next batch is read, staged and tokenised (DuckDB releases the
+    GIL while it writes, and compresses each append's row group on the appending thread). A new
+    append waits while every thread is busy: at most one batch per thread plus the one being made
+    are held, so memory stays bounded. Appends run in any order. The caller waits (`drain`) before
+    it reads the warehouse itself; a failed append is raised there."""
 
-    def __init__(self) -> None:
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=1)
+    def __init__(self, appenders: list[Append]) -> None:
+        self._queue: queue.Queue[tuple[str, pa.Table] | None] = queue.Queue()
+        self._slots = threading.Semaphore(len(appenders))
         self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
+        self._threads = [
+            threading.Thread(target=self._run, args=(append,), name=f"moneytrail-writer-{i}", daemon=True)
+            for i, append in enumerate(appenders)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def submit(self, write: Callable[[], None]) -> None:
+    def submit(self, table: str, rows: pa.Table) -> None:
         self._raise()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="moneytrail-writer", daemon=True)
-            self._thread.start()
-        self._queue.join()
-        self._queue.put(write)
+        self._slots.acquire()
+        self._queue.put((table, rows))
 
     def drain(self) -> None:
         self._queue.join()
         self._raise()
 
     def close(self) -> None:
-        """Finish what was submitted and stop the thread (errors stay for `drain`)."""
-        if self._thread is not None:
+        """Finish what was submitted and stop the threads (errors stay for `drain`)."""
+        for _ in self._threads:
             self._queue.put(None)
-            self._thread.join()
-            self._thread = None
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
 
     def _raise(self) -> None:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
 
-    def _run(self) -> None:
+    def _run(self, append: Append) -> None:
         while True:
-            write = self._queue.get()
+            item = self._queue.get()
             try:
-                if write is None:
+                if item is None:
                     return
                 if self._error is None:  # after a failure the rest is skipped, not half applied
-                    write()
+                    append(*item)
             except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
                 self._error = error
             finally:
+                if item is not None:
+                    self._slots.release()
                 self._queue.task_done()
 
 
@@ -156,10 +167,10 @@ class Loader:
         self.key = key
         self.readers = readers
         self.tokeniser = Tokeniser(key)
-        self._vault_seen: dict[str, pa.Array] = {}  # raw values the current file put in the vault, per kind
         self._pending: dict[str, list[pa.Table]] = {}  # conformed rows not yet appended, per table
+        self._made: set[str] = set()  # tables known to exist, in this file
         self._flush_rows = FLUSH_ROWS
-        self._writer = _Writer()
+        self._writer: _Writer | None = None
         for name in (
             "transactions",
             "accounts",
@@ -248,9 +259,12 @@ class Loader:
         self._ledger_row(digest, source, member_id, fmt, "started", (0, 0, 0))
         own_tokens = self._own_account_tokens(member_id)
         bad_locations: set[str] = set()
-        self._vault_seen, self._pending = {}, {}
+        self._pending, self._made = {}, set()
+        self.tokeniser.new_file()  # each raw value goes to the vault once per file
         self._flush_rows = min(FLUSH_ROWS, batch_rows)
-        with self.engine.bounded_cache():  # the writer stops before the cap is lifted
+        # the writers stop before the cache cap is lifted
+        with self.engine.bounded_cache(), self.engine.appenders(WRITERS) as appenders:
+            self._writer = _Writer(appenders)
             try:
                 for batch in _chain(first, batches):
                     result.read += batch.records
@@ -266,7 +280,7 @@ class Loader:
                 self._writer.drain()
             finally:
                 self._writer.close()
-        self._vault_seen = {}
+                self._writer = None
         result.quarantined = len(bad_locations)
         result.loaded = result.read - result.quarantined
         self._ledger_row(digest, source, member_id, fmt, "done", (result.read, result.loaded, result.quarantined))
@@ -299,7 +313,7 @@ class Loader:
             bad_locations.update(str(v) for v in dropped.to_pylist())
             rows = rows.filter(pc.invert(pc.is_in(rows.column("source_row"), value_set=dropped.combine_chunks())))
         self._write_quarantine(pa.concat_tables(quarantine), member_id, source)
-        vault = self._new_to_vault(vault_parts)
+        vault = pa.concat_tables(vault_parts) if vault_parts else VAULT.empty_table().drop_columns(["source_file"])
         if vault.num_rows:  # appended as the file goes, each raw value once per file
             self._append(vault_table(member_id), _with_source(vault, source, VAULT))
         schema = SCHEMAS[batch.table]
@@ -308,23 +322,6 @@ class Loader:
             if sum(t.num_rows for t in self._pending[batch.table]) >= self._flush_rows:
                 self._flush(batch.table)
 
-    def _new_to_vault(self, parts: list[pa.Table]) -> pa.Table:
-        """The vault rows of `parts` whose (kind, raw) this file has not put in the vault yet."""
-        fresh = []
-        for part in parts:
-            if not part.num_rows:
-                continue
-            kind = part.column("kind")[0].as_py()
-            seen = self._vault_seen.get(kind)
-            if seen is not None:
-                part = part.filter(pc.invert(pc.is_in(part.column("raw"), value_set=seen)))
-                seen = pa.concat_arrays([seen, part.column("raw").combine_chunks()])  # each raw value once
-            else:
-                seen = part.column("raw").combine_chunks()
-            self._vault_seen[kind] = seen
-            fresh.append(part)
-        return pa.concat_tables(fresh) if fresh else VAULT.empty_table().drop_columns(["source_file"])
-
     def _flush(self, table: str) -> None:
         """Append the rows held for `table` in one write (in the background)."""
         parts = self._pending.pop(table, [])
@@ -332,12 +329,14 @@ class Loader:
             self._append(table, pa.concat_tables(parts).combine_chunks())
 
     def _append(self, table: str, rows: pa.Table) -> None:
-        def write() -> None:
-            if table in SCHEMAS:  # a vault is made by its first append
+        if table not in self._made:  # made here, before the first append (the writers only append)
+            self._made.add(table)
+            if table in SCHEMAS:
                 self._ensure(table)
-            self.engine.write_table(table, rows, "append")
-
-        self._writer.submit(write)
+            elif not self.engine.has_table(table):  # a member's vault
+                self.engine.write_table(table, rows.slice(0, 0))
+        assert self._writer is not None, "appends run inside ingest_file"
+        self._writer.submit(table, rows)
 
     def _tokenise(
         self, rows: pa.Table, spec: IdentifierColumn, member_id: str, own_tokens: pa.Array
@@ -347,7 +346,7 @@ class Loader:
         raw = rows.column(spec.raw).combine_chunks().cast(pa.string())
         encoded = pc.dictionary_encode(raw)
         uniques, indices = encoded.dictionary, encoded.indices
-        normalised_u, reasons_u, tokens_u = self.tokeniser.raw_array(spec.kind, uniques)
+        normalised_u, reasons_u, tokens_u, slots_u = self.tokeniser.raw_slots(spec.kind, uniques)
         scope = self._scopes(rows, spec)
         public = pc.fill_null(pc.equal(scope, "public"), False)
         any_public = bool(pc.any(public).as_py())
@@ -390,8 +389,14 @@ class Loader:
                 "raw": pc.filter(raw, failed),
             }
         )
-        # one vault row per distinct raw value of the rows that keep a token
-        first = pc.unique(pc.filter(indices, keep))
+        # one vault row per distinct raw value of the rows that keep a token, the first time in this file
+        if any_public:
+            kept_u = np.zeros(len(uniques), dtype=bool)
+            kept_u[pc.unique(pc.filter(indices, keep)).to_numpy()] = True
+        else:
+            kept_u = pc.is_valid(normalised_u).to_numpy(zero_copy_only=False)
+        kept_u[kept_u] = self.tokeniser.claim(spec.kind, slots_u[kept_u])
+        first = pa.array(np.flatnonzero(kept_u), pa.int64())
         vault = pa.table(
             {
                 "token": pc.take(tokens_u, first),
