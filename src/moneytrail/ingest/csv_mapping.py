@@ -157,17 +157,8 @@ def read_csv_mapped(path: Path, context: ReadContext) -> Iterator[Batch]:
     later_scan = f"read_csv({_literal(path)}, {options}, ignore_errors=true)"
     try:
         stream = stager.con.cursor()
-        for spec in mapping["tables"].values():  # every expression must bind before anything is yielded
-            fields = {k: _expression(v, member) for k, v in spec["fields"].items()}
-            try:
-                stream.execute(
-                    f"SELECT {', '.join(fields.values())}, ({spec.get('where') or 'true'}) FROM {later_scan} LIMIT 0"
-                )
-            except duckdb.Error as error:
-                raise refuse(path, f"not a {name} file: {str(error).splitlines()[0]}") from error
+        plans = []
         for position, (name_in_mapping, spec) in enumerate(mapping["tables"].items()):
-            counted = position == 0  # the first table counts the file's records
-            table = str(spec.get("table", name_in_mapping))
             fields = {k: _expression(v, member) for k, v in spec["fields"].items()}
             select = ", ".join(f"{sql} AS {_quote(field)}" for field, sql in fields.items())
             # the line as read, for quarantine; a column some field copies as it is is not exported twice
@@ -177,9 +168,15 @@ def read_csv_mapped(path: Path, context: ReadContext) -> Iterator[Batch]:
             keep = f"coalesce(({spec.get('where') or 'true'}), false) AS __keep"
             # the record number, counted by DuckDB as it reads (a streaming window: the file's order)
             keep += ", 'record ' || CAST(row_number() OVER () AS VARCHAR) AS source_row"
-            query = f"SELECT {select}, {originals}{keep} FROM {first_scan if counted else later_scan}"
-            # the columns' types, bound on the scan that keeps no reject table
-            given = stream.sql(f"SELECT {select}, {originals}{keep} FROM {later_scan} LIMIT 0").to_arrow_table().schema
+            columns_sql = f"SELECT {select}, {originals}{keep} FROM "
+            try:  # every expression must bind before anything is yielded; this also gives the column types
+                given = stream.sql(f"{columns_sql}{later_scan} LIMIT 0").to_arrow_table().schema
+            except duckdb.Error as error:
+                raise refuse(path, f"not a {name} file: {str(error).splitlines()[0]}") from error
+            counted = position == 0  # the first table counts the file's records
+            query = columns_sql + (first_scan if counted else later_scan)
+            plans.append((str(spec.get("table", name_in_mapping)), query, given, raw, counted))
+        for table, query, given, raw, counted in plans:
             chunk = min(context.batch_rows, CHUNK_ROWS)
             yield from _scan(stream, query, given, stager, STAGED[table], table, raw, counted, chunk, path)
             if counted:
