@@ -138,6 +138,8 @@ def run(
             "code": name,
             "records": int(rows),
             "median_s": round(seconds, 2),
+            # every run, in order: on a machine whose speed swings, the spread says how far a median holds
+            "runs_s": [round(r["seconds"], 2) for r in runs[name]],
             "per_s": int(rows / seconds),
             "median_cpu_s": round(statistics.median(r.get("cpu_s", 0.0) for r in runs[name]), 2),
             "peak_mib": round(max(r["peak_mib"] for r in runs[name])),
