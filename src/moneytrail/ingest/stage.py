@@ -157,8 +157,8 @@ class Stager:
         """The staging query over `source` (a table, view or parenthesised query whose columns are
         `given`): one pass, each conversion computed once: text (trimmed, '' -> NULL) -> typed
         value -> verdict `_bad` (the first failed check) -> amount_usd. Output: the columns of
-        `schema`, `_bad`, `_raw` (the record's text, for rejected rows only), `_location` (from
-        `source_row`, when the source has it) and the `carried` source columns as they are.
+        `schema`, `_bad`, `_raw` (the record's text, for rejected rows only), `_location` (the
+        source's `source_row`) and the `carried` source columns as they are.
         A query source is staged as DuckDB reads it, with no copy in between (`split` then
         parts each result batch by verdict)."""
         config = checks()
@@ -220,9 +220,9 @@ class Stager:
         tests = required[::-1] + tests  # as before: required fields first (last declared first)
         raws = [f"CAST({_quote(c)} AS VARCHAR) AS __raw_{i}" for i, c in enumerate(raw_columns)]
         raw = " || ',' || ".join(f"coalesce(c.__raw_{i}, '')" for i in range(len(raw_columns)))
-        passed = [_quote(c) for c in carried] + (["_location"] if "source_row" in given.names else [])
-        location = ["CAST(source_row AS VARCHAR) AS _location"] if "source_row" in given.names else []
-        layer1 = f"SELECT {', '.join(texts + raws + location + [_quote(c) for c in carried])} FROM {source}"
+        passed = [_quote(c) for c in carried] + ["_location"]
+        location = "CAST(source_row AS VARCHAR) AS _location"
+        layer1 = f"SELECT {', '.join([*texts, *raws, location] + [_quote(c) for c in carried])} FROM {source}"
         layer2_columns = values + text_names + [f"__raw_{i}" for i in range(len(raw_columns))] + passed
         layer2 = f"SELECT {', '.join(layer2_columns)} FROM ({layer1})"
         bad = f"CASE {' '.join(tests)} END" if tests else "NULL::STRUCT(f VARCHAR, r VARCHAR)"
@@ -271,9 +271,7 @@ def split(result: pa.Table, schema: pa.Schema) -> tuple[pa.Table, pa.Table]:
     reasons = failed.column("_bad").combine_chunks()
     rejected = pa.table(
         {
-            "location": failed.column("_location")
-            if "_location" in failed.column_names
-            else pa.nulls(failed.num_rows, pa.string()),
+            "location": failed.column("_location"),
             "field": reasons.field("f") if len(reasons) else pa.array([], pa.string()),
             "reason": reasons.field("r") if len(reasons) else pa.array([], pa.string()),
             "raw": failed.column("_raw"),

@@ -85,24 +85,22 @@ class DuckDBEngine(Engine):
 
     def write_table(self, name: str, table: pa.Table, mode: str = "overwrite") -> None:
         check_name(name)
+        if mode == "append" and self.has_table(name):
+            if table.num_rows < LARGE_APPEND:  # one chunk of work: order costs nothing
+                _append(self.con, name, table)
+                return
+            # rows of an append need no order among themselves (a table has none): without
+            # it DuckDB writes a large append ~1.3x faster
+            self.con.execute("SET preserve_insertion_order = false")
+            try:
+                _append(self.con, name, table)
+            finally:
+                self.con.execute("RESET preserve_insertion_order")
+            return
         view = f"__incoming_{name}"
         self.con.register(view, table)
         try:
-            if mode == "append" and self.has_table(name):
-                columns = ", ".join(f'"{c}"' for c in table.column_names)
-                insert = f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {view}"
-                if table.num_rows < LARGE_APPEND:  # one chunk of work: order costs nothing
-                    self.con.execute(insert)
-                    return
-                # rows of an append need no order among themselves (a table has none): without
-                # it DuckDB writes a large append ~1.3x faster
-                self.con.execute("SET preserve_insertion_order = false")
-                try:
-                    self.con.execute(insert)
-                finally:
-                    self.con.execute("RESET preserve_insertion_order")
-            else:
-                self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
         finally:
             self.con.unregister(view)
 

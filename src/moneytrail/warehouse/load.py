@@ -393,7 +393,7 @@ class Loader:
         if any_public:
             kept_u = np.zeros(len(uniques), dtype=bool)
             kept_u[pc.unique(pc.filter(indices, keep)).to_numpy()] = True
-        else:
+        else:  # every distinct value occurs in some row, and with no public row it keeps a token when valid
             kept_u = pc.is_valid(normalised_u).to_numpy(zero_copy_only=False)
         kept_u[kept_u] = self.tokeniser.claim(spec.kind, slots_u[kept_u])
         first = pa.array(np.flatnonzero(kept_u), pa.int64())
