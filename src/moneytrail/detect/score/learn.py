@@ -90,24 +90,74 @@ def fit(x: Matrix, y: Labels, seed: int) -> lgb.LGBMClassifier:
     return model
 
 
-def best_threshold(y: Labels, scores: npt.NDArray[np.float64]) -> float:
-    """The score threshold that maximises F1 on these labels."""
+def best_threshold(y: Labels, scores: npt.NDArray[np.float64], tie: float = 0.0) -> float:
+    """The score threshold that maximises F1 on these labels; with `tie`, the lowest within `tie` of the max."""
     if y.sum() == 0:
         return 1.0
     precision, recall, thresholds = precision_recall_curve(y, scores)
-    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
-    return float(thresholds[int(np.nanargmax(f1[:-1]))])
+    f1 = (2 * precision * recall / np.maximum(precision + recall, 1e-12))[:-1]
+    if tie <= 0:
+        return float(thresholds[int(np.nanargmax(f1))])
+    return float(thresholds[int(np.flatnonzero(f1 >= np.nanmax(f1) - tie)[0])])  # thresholds ascend
 
 
 def out_of_fold(
-    x: Matrix, y: Labels, seed: int, fitter: Callable[[Matrix, Labels, int], lgb.LGBMClassifier] = fit, folds: int = 3
+    x: Matrix,
+    y: Labels,
+    seed: int,
+    fitter: Callable[[Matrix, Labels, int], lgb.LGBMClassifier] = fit,
+    folds: int = 3,
+    keep: list[lgb.LGBMClassifier] | None = None,
+    groups: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Each row's score from a model that did not see it (stratified folds)."""
+    """Each row's score from a model that did not see it (stratified folds); the fold models go to `keep`.
+
+    With `groups`, rows of one group (>= 0) are held out together (see `grouped_folds`).
+    """
     folds = max(2, min(folds, int(y.sum()), int((1 - y).sum())))
     scores = np.zeros(len(y))
-    for train, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
-        scores[held] = predict(fitter(x[train], y[train], seed), x[held])
+    splits = (
+        grouped_folds(y, groups, folds, seed)
+        if groups is not None
+        else StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y)
+    )
+    for train, held in splits:
+        model = fitter(x[train], y[train], seed)
+        scores[held] = predict(model, x[held])
+        if keep is not None:
+            keep.append(model)
     return scores
+
+
+def grouped_folds(
+    y: Labels, groups: npt.NDArray[np.int64], folds: int, seed: int
+) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """(train, held) row indices per fold, stratified, with each group (>= 0) held out whole.
+
+    Accounts of one scheme pay each other: split across folds, one fold's model has learnt the
+    scheme from its other members, and the out-of-fold scores (hence the thresholds) come out
+    more confident than scores on schemes never seen. Groups go to the fold with the fewest
+    positives so far, largest first, in random order among equals; ungrouped rows (-1) are dealt
+    out at random per class.
+    """
+    rng = np.random.default_rng(seed)
+    fold_of = np.full(len(y), -1, dtype=np.int64)
+    grouped = groups >= 0
+    labels, sizes = np.unique(groups[grouped], return_counts=True)
+    order = rng.permutation(len(labels))
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    positives = np.zeros(folds)
+    slot = np.full(int(labels.max()) + 1 if len(labels) else 0, -1, dtype=np.int64)
+    for k in order:
+        target = int(np.argmin(positives))
+        slot[labels[k]] = target
+        positives[target] += sizes[k]
+    fold_of[grouped] = slot[groups[grouped]]
+    for value in (0, 1):
+        rows = np.flatnonzero(~grouped & (y == value))
+        start = int(np.argmin(positives)) if value == 1 else 0
+        fold_of[rng.permutation(rows)] = (start + np.arange(len(rows))) % folds
+    return [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(folds)]
 
 
 def threshold_on_training(x: Matrix, y: Labels, seed: int, folds: int = 3) -> float:

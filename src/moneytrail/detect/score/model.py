@@ -6,10 +6,13 @@ the ordinary accounts. Training uses labels (generator labels or case dispositio
 
 - a temporal split reports honest metrics: accounts first seen in the earliest 70% of the period
   train, the rest are scored and measured;
-- the decision threshold of each typology maximises F1 on out-of-fold scores of the training
-  accounts only (averaged over three draws of the folds);
-- the saved model (fit on every labelled account) carries its feature list, the training data's
-  time range, the thresholds and the test metrics.
+- the decision threshold of each typology is the lowest whose F1 on out-of-fold scores of the
+  training accounts only (averaged over three draws of the folds) is within 0.01 of the best: a
+  tie broken towards recall. The folds keep the labelled accounts
+  that paid each other together, so a scheme is never half learnt and half judged;
+- the saved model is the mean of those fold models, so that new accounts are scored by the very
+  models whose scores set the threshold; it carries its feature list, the training data's time
+  range, the thresholds and the test metrics.
 """
 
 from __future__ import annotations
@@ -22,19 +25,21 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
+from scipy import sparse
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from moneytrail.detect.graph.features import GraphParams, graph_features, transaction_edges
 from moneytrail.detect.graph.flows import FLOW_COLUMNS, flow_features
 from moneytrail.detect.rulespec import load_rules
 from moneytrail.detect.score.exposure import PAIRS_TABLE, exposure_columns, exposure_features, payment_pairs
 from moneytrail.detect.score.learn import SCORE_PARAMS, best_threshold, matrix, metrics, out_of_fold
-from moneytrail.detect.score.stacking import second_stage, second_stage_columns
+from moneytrail.detect.score.stacking import edges_of, second_stage, second_stage_columns
 from moneytrail.errors import UserError
 from moneytrail.warehouse.engine import Engine
 
 TRAIN_SHARE = 0.7
 MIN_POSITIVES = 4  # a typology with fewer labelled accounts gets no model
-MODEL_KIND = "lightgbm-one-vs-rest-v2"  # v2: second stage with party links and suspicious-subgraph shapes
+MODEL_KIND = "lightgbm-one-vs-rest-v3"  # v3: each model is the mean of its out-of-fold models
 
 
 def account_frame(engine: Engine, params: GraphParams | None = None, typologies: list[str] | None = None) -> pa.Table:
@@ -110,22 +115,62 @@ def _fit(x: np.ndarray, y: np.ndarray, seed: int) -> lgb.LGBMClassifier:
 
 
 OOF_REPEATS = 3  # out-of-fold scores averaged over this many fold draws
+FOLDS = 3
 
 
-def _repeated_out_of_fold(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
-    """Out-of-fold scores averaged over `OOF_REPEATS` draws of the folds (repeated cross-validation).
+def _repeated_out_of_fold(
+    x: np.ndarray, y: np.ndarray, seed: int, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Out-of-fold scores averaged over `OOF_REPEATS` draws of the folds, and every fold's model.
 
     The thresholds sit where the scores of a few hundred positives thin out; one draw of the folds
     moved them enough to change a typology's recall on unseen data by 0.1-0.4 (BENCHMARKS.md).
+    The fold models are what the saved model averages: a model refit on all the data scores more
+    confidently than the fold models whose scores set the threshold, so its scores would not
+    meet the threshold on the same terms.
     """
-    draws = [out_of_fold(x, y, seed + r, _fit) for r in range(OOF_REPEATS)]
-    return np.asarray(np.mean(draws, axis=0), dtype=np.float64)
+    models: list[lgb.LGBMClassifier] = []
+    draws = [out_of_fold(x, y, seed + r, _fit, FOLDS, models, groups) for r in range(OOF_REPEATS)]
+    return np.asarray(np.mean(draws, axis=0), dtype=np.float64), [m.booster_.model_to_string() for m in models]
+
+
+def _schemes(y: np.ndarray, pairs: pa.Table | None, links: pa.Table | None, nodes: list[str]) -> np.ndarray | None:
+    """Per row: a group id shared by labelled accounts that paid each other or share a holder (-1: unlabelled)."""
+    if pairs is None:
+        return None
+    edges = [edges_of(table, nodes) for table in (pairs, links) if table is not None]
+    src = np.concatenate([e.src for e in edges])
+    dst = np.concatenate([e.dst for e in edges])
+    inside = (y[src] > 0) & (y[dst] > 0)
+    graph = sparse.coo_matrix((np.ones(int(inside.sum())), (src[inside], dst[inside])), shape=(len(y), len(y))).tocsr()
+    _, component = connected_components(graph, directed=False)
+    component = component.astype(np.int64)
+    # A component bigger than this would unbalance the folds (victims of several extortion rings who
+    # paid the same mule, friends who happen to pay each other): cut it into pieces of neighbours.
+    # With fewer than 2 * FOLDS labelled accounts every account is its own piece: each fold must
+    # keep some to learn from.
+    largest = max(1, int(y.sum()) // (2 * FOLDS))
+    sizes = np.bincount(component[y > 0])
+    fresh = len(y)
+    for big in np.flatnonzero(sizes > largest):
+        start = int(np.flatnonzero((component == big) & (y > 0))[0])
+        order = breadth_first_order(graph, start, directed=False, return_predecessors=False)
+        for k in range(0, len(order), largest):
+            component[order[k:k + largest]] = fresh
+            fresh += 1
+    return np.where(y > 0, component, -1)
+
+
+# Out-of-fold F1 within this of the best is a tie, broken towards recall: the F1 curve is flat at
+# its top, and schemes never seen in training score lower than the out-of-fold scores of seen ones
+# (BENCHMARKS.md, 2026-12-02), so the highest threshold of the tie misses them first.
+F1_TIE = 0.01
 
 
 def _f1_at_best(y: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
-    """(threshold, F1 there) maximising F1."""
-    threshold = best_threshold(y, scores)
-    return threshold, metrics(y, scores, threshold).f1
+    """(threshold, best F1): the lowest threshold whose F1 is within `F1_TIE` of the best, and that best."""
+    best = metrics(y, scores, best_threshold(y, scores)).f1
+    return best_threshold(y, scores, F1_TIE), best
 
 
 def train(
@@ -155,15 +200,18 @@ def train(
     if not typologies:
         raise UserError(f"too few labelled accounts to train a score (need {MIN_POSITIVES} per typology)")
     ys = {t: np.fromiter((n in labelled[t] for n in nodes), dtype=np.int64, count=len(nodes)) for t in typologies}
-    oof = np.column_stack([_repeated_out_of_fold(x, ys[t], seed) for t in typologies])
+    groups = {t: _schemes(ys[t], pairs, links, nodes) for t in typologies}
+    first_stage = {t: _repeated_out_of_fold(x, ys[t], seed, groups[t]) for t in typologies}
+    oof = np.column_stack([first_stage[t][0] for t in typologies])
     x2 = np.hstack([x, second_stage(pairs, links, nodes, oof)]) if pairs is not None else None
     models: dict[str, Any] = {}
     for j, typology in enumerate(typologies):
         y = ys[typology]
         threshold, f1 = _f1_at_best(y, oof[:, j])
-        stage, features = 1, x
+        stage, features, ensemble = 1, x, first_stage[typology][1]
         if x2 is not None:
-            threshold2, f1_2 = _f1_at_best(y, _repeated_out_of_fold(x2, y, seed))
+            oof2, ensemble2 = _repeated_out_of_fold(x2, y, seed, groups[typology])
+            threshold2, f1_2 = _f1_at_best(y, oof2)
             if f1_2 > f1:
                 stage, features, threshold = 2, x2, threshold2
         tested: dict[str, Any] = {}
@@ -171,9 +219,9 @@ def train(
             held = np.asarray(_fit(features[early], y[early], seed).predict_proba(features[late]), dtype=np.float64)
             tested = metrics(y[late], held[:, 1], threshold).as_dict()
         entry: dict[str, Any] = {"stage": stage, "threshold": threshold, "support": int(y.sum()), "metrics": tested,
-                                 "model": _fit(x, y, seed).booster_.model_to_string()}
+                                 "model": ensemble}
         if stage == 2:
-            entry["model2"] = _fit(features, y, seed).booster_.model_to_string()
+            entry["model2"] = ensemble2
         models[typology] = entry
     meta = {
         "kind": MODEL_KIND,
@@ -186,7 +234,7 @@ def train(
             "to": datetime.fromtimestamp(float(first.max()), UTC).isoformat(),
         },
         "split": f"temporal: metrics on accounts first seen after the {int(TRAIN_SHARE * 100)}th percentile, "
-        "model fit on all; thresholds from out-of-fold scores",
+        "the model is the mean of the out-of-fold models whose scores set the thresholds",
         "accounts": len(nodes),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -194,6 +242,20 @@ def train(
     summary = {k: v for k, v in meta.items() if k != "typologies"}
     summary["typologies"] = {t: {k: v for k, v in m.items() if not k.startswith("model")} for t, m in models.items()}
     return summary
+
+
+class _Ensemble:
+    """A typology's saved model: the mean of its fold models."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.boosters = [lgb.Booster(model_str=text) for text in texts]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(np.mean([b.predict(x) for b in self.boosters], axis=0), dtype=np.float64)
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """Each feature's mean contribution (log-odds) over the fold models; the last column is the bias."""
+        return np.asarray(np.mean([b.predict(x, pred_contrib=True) for b in self.boosters], axis=0), dtype=np.float64)
 
 
 def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None, links: pa.Table | None = None) -> pa.Table:
@@ -220,7 +282,7 @@ def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None, link
     typologies = sorted(meta["typologies"])
     scores = np.zeros((len(nodes), len(typologies)))
     thresholds = np.array([float(meta["typologies"][t]["threshold"]) for t in typologies])
-    boosters = [lgb.Booster(model_str=meta["typologies"][t]["model"]) for t in typologies]
+    boosters = [_Ensemble(meta["typologies"][t]["model"]) for t in typologies]
     for j, booster in enumerate(boosters):
         if len(nodes):
             scores[:, j] = np.asarray(booster.predict(x), dtype=np.float64)
@@ -232,7 +294,7 @@ def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None, link
         stage1 = [typologies.index(t) for t in meta["stage1_typologies"]]
         x2 = np.hstack([x, second_stage(pairs, links, nodes, scores[:, stage1])])
         for j in second:
-            boosters[j] = lgb.Booster(model_str=meta["typologies"][typologies[j]]["model2"])
+            boosters[j] = _Ensemble(meta["typologies"][typologies[j]]["model2"])
             scores[:, j] = np.asarray(boosters[j].predict(x2), dtype=np.float64)
             inputs[j] = (x2, [*meta["features"], *second_stage_columns(meta["stage1_typologies"])])
     relative = scores / np.maximum(thresholds, 1e-9)
@@ -243,7 +305,7 @@ def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None, link
         rows = np.flatnonzero(reached.any(axis=1) & (best == j))
         if len(rows):
             seen, names = inputs.get(j, (x, meta["features"]))
-            contributions = np.asarray(boosters[j].predict(seen[rows], pred_contrib=True), dtype=np.float64)
+            contributions = boosters[j].contributions(seen[rows])
             for k, row in enumerate(rows):
                 explanations[row] = _explain(
                     typology, scores[row, j], thresholds[j], contributions[k, :-1], seen[row], names
