@@ -1,7 +1,9 @@
 """The eight laundering patterns of IBM's AMLworld data, as transfers between bank customers.
 
 A transfer between two customers of the same bank is booked once, on the payer's statement
-(see docs/FORMATS.md). Amounts shrink a little at each hop, hops are hours to days apart.
+(see docs/FORMATS.md). Hops are hours to days apart. Amounts shrink a little at each hop, as
+money passed on less a cut, except in the random pattern: as in IBM AMLSim's RandomTypology,
+each of its hops (one per member) sends an amount of its own, so it is a walk, not a chain.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def _edges(ctx: Context, pattern: str) -> tuple[int, list[tuple[int, int, int]]]
     if pattern == "random":
         k = r([4, 8])
         at, edges = 0, []
-        for step in range(r([5, 12])):
+        for step in range(k):
             nxt = int(ctx.rng.integers(0, k - 1))
             nxt = nxt + 1 if nxt >= at else nxt
             edges.append((step, at, nxt))
@@ -68,7 +70,8 @@ def run(ctx: Context, pattern: str) -> None:
     for step, src, dst in edges:
         a, b = accounts[src % len(accounts)], accounts[dst % len(accounts)]
         ts = ctx.clamp(start + step * step_gap + ctx.uniform([0, 0.8]) * step_gap)
-        amount = round(base * (0.97 ** step) * ctx.uniform([0.85, 1.0]), 2)
+        share = ctx.uniform([0.2, 1.0]) if pattern == "random" else (0.97 ** step) * ctx.uniform([0.85, 1.0])
+        amount = round(base * share, 2)
         actions.bank_post(ctx, bank, pop[f"{bank}_acct"][a], pop.full_name(a), ts, int(pop["tz"][a]), amount, "DBIT",
                           actions.BKTX_OUT, typ, sch, cp_name=pop.full_name(b), cp_country=str(pop["country"][b]),
                           cp_account=pop[f"{bank}_acct"][b], cp_bic=ctx.world.member(bank)["bic"],
