@@ -14,12 +14,20 @@ from moneytrail.warehouse.engine import Engine
 DAY = 86400.0
 
 
-def _cycles(edges: list[tuple[int, int, float]], n: int, max_len: int = 6, delta: float = 10 * DAY) -> list[int]:
+def _cycles(
+    edges: list[tuple[int, int, float]] | list[tuple[int, int, float, float]],
+    n: int,
+    max_len: int = 6,
+    delta: float = 10 * DAY,
+    band: tuple[float, float, int] | None = None,
+) -> list[int]:
     src = np.array([e[0] for e in edges], dtype=np.int64)
     dst = np.array([e[1] for e in edges], dtype=np.int64)
     t = np.array([e[2] for e in edges], dtype=np.float64)
-    offsets, d, ts = csr(src, dst, t, n)
-    return list(temporal_cycles(offsets, d, ts, max_len, delta, -np.inf, np.inf, 100_000))
+    amount = np.array([e[3] if len(e) > 3 else 1.0 for e in edges], dtype=np.float64)
+    offsets, d, ts, order = csr(src, dst, t, n)
+    extra = band or (0.0, np.inf, 2)
+    return list(temporal_cycles(offsets, d, ts, amount[order], max_len, delta, -np.inf, np.inf, 100_000, *extra))
 
 
 def test_temporal_cycle_in_time_order_is_found_once() -> None:
@@ -34,12 +42,25 @@ def test_cycle_against_time_or_too_long_or_too_slow_is_not() -> None:
     assert _cycles([(0, 1, 0.0), (1, 0, 20 * DAY)], 2) == [0, 0]  # outside delta
 
 
+def test_kept_cycle_passes_the_money_on() -> None:
+    band = (0.8, 1.25, 3)  # each hop 80-125% of the one before, at least three hops
+    ring = [(0, 1, 1 * DAY, 1000.0), (1, 2, 2 * DAY, 950.0), (2, 3, 3 * DAY, 900.0), (3, 0, 4 * DAY, 880.0)]
+    assert _cycles(ring, 4, band=band) == [1, 1, 1, 1]
+    # the same ring, one hop carrying half of what came in: unrelated payments that happen to close
+    broken = [*ring[:2], (2, 3, 3 * DAY, 450.0), ring[3]]
+    assert _cycles(broken, 4, band=band) == [0, 0, 0, 0]
+    assert _cycles(broken, 4) == [1, 1, 1, 1]  # the plain count still sees the ring
+    assert _cycles([(0, 1, DAY, 100.0), (1, 0, 2 * DAY, 99.0)], 2, band=band) == [0, 0]  # two hops: too short
+    ring8 = [(i, (i + 1) % 8, i * DAY, 1000.0 - i) for i in range(8)]
+    assert _cycles(ring8, 8, max_len=10, band=band) == [1] * 8
+
+
 def test_scatter_gather_needs_two_middles() -> None:
     # 0 scatters to 1 and 2, both gather into 3; 4 -> 5 -> 6 has one middle only
     edges = [(0, 1, 1.0), (0, 2, 1.0), (1, 3, 2.0), (2, 3, 3.0), (4, 5, 1.0), (5, 6, 2.0)]
     src = np.array([e[0] for e in edges], dtype=np.int64)
     dst = np.array([e[1] for e in edges], dtype=np.int64)
-    offsets, d, ts = csr(src, dst, np.array([e[2] for e in edges]), 7)
+    offsets, d, ts, _ = csr(src, dst, np.array([e[2] for e in edges]), 7)
     u, m, v = two_hop_paths(offsets, d, ts, DAY, -np.inf, np.inf, 100)
     source, middle, target = scatter_gather(u, m, v, 7, 2)
     assert list(source) == [1, 0, 0, 0, 0, 0, 0]
@@ -51,12 +72,13 @@ def test_buckets_count_each_cycle_once() -> None:
     # a cycle straddling a bucket boundary is owned by the bucket of its first edge
     params = PatternParams(delta_seconds=5 * DAY, bucket_seconds=10 * DAY)
     times = [9 * DAY, 11 * DAY, 12 * DAY]
-    rows = {"src": ["a", "b", "c"], "dst": ["b", "c", "a"], "t": times}
+    rows = {"src": ["a", "b", "c"], "dst": ["b", "c", "a"], "t": times, "amount": [100.0, 95.0, 90.0]}
     base = pa.table(rows)
     b0 = base.append_column("bucket", pa.array([0, 1, 1], pa.int64()))
     b0 = pa.concat_tables([b0, base.slice(1).append_column("bucket", pa.array([0, 0], pa.int64()))])
     counts = bucket_counts(b0, params).to_pydict()
     assert dict(zip(counts["node"], counts["cycle_count"], strict=True)) == {"a": 1, "b": 1, "c": 1}
+    assert dict(zip(counts["node"], counts["kept_cycle_count"], strict=True)) == {"a": 1, "b": 1, "c": 1}
 
 
 def _edges() -> pa.Table:
@@ -81,4 +103,5 @@ def test_graph_features_on_both_engines(engine: Engine) -> None:
     assert hub["in_sum"] == pytest.approx(210.0)
     assert hub["gather_scatter"] == 2  # five in, then two out within the week
     assert [rows[n]["cycle_count"] for n in ("x", "y", "z", "hub")] == [1, 1, 1, 0]
+    assert [rows[n]["kept_cycle_count"] for n in ("x", "y", "z", "hub")] == [1, 1, 1, 0]  # 100, 99, 98 passed on
     assert rows["p0"]["onb_in_degree_max"] == 6  # a payer sees the hub it pays into

@@ -175,7 +175,8 @@ def graph_features(
         engine.register("gf_patterns", PATTERN_SCHEMA.empty_table())
     engine.create_table(
         check_name(table),
-        """SELECT f.*, coalesce(p.cycle_count, 0) AS cycle_count, coalesce(p.sg_source, 0) AS sg_source,
+        """SELECT f.*, coalesce(p.cycle_count, 0) AS cycle_count, coalesce(p.kept_cycle_count, 0) AS kept_cycle_count,
+            coalesce(p.sg_source, 0) AS sg_source,
             coalesce(p.sg_middle, 0) AS sg_middle, coalesce(p.sg_target, 0) AS sg_target
         FROM gf_sql f LEFT JOIN gf_patterns p ON p.node = f.node""",
     )

@@ -14,12 +14,12 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
-def csr(src: IntArray, dst: IntArray, t: FloatArray, n_nodes: int) -> tuple[IntArray, IntArray, FloatArray]:
-    """Sort edges by (src, t) and return (offsets, dst, t) in that order."""
+def csr(src: IntArray, dst: IntArray, t: FloatArray, n_nodes: int) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+    """Sort edges by (src, t) and return (offsets, dst, t, order): `order` puts other edge columns in step."""
     order = np.lexsort((t, src))
     offsets = np.zeros(n_nodes + 1, dtype=np.int64)
     np.add.at(offsets, src + 1, 1)
-    return np.cumsum(offsets), dst[order].astype(np.int64), t[order].astype(np.float64)
+    return np.cumsum(offsets), dst[order].astype(np.int64), t[order].astype(np.float64), order
 
 
 @njit(cache=True)
@@ -38,18 +38,26 @@ def temporal_cycles(
     offsets: IntArray,
     dst: IntArray,
     t: FloatArray,
+    amount: FloatArray,
     max_len: int,
     delta: float,
     start_lo: float,
     start_hi: float,
     budget: int,
+    keep_lo: float = 0.0,
+    keep_hi: float = np.inf,
+    min_len: int = 2,
 ) -> IntArray:
-    """Per node: how many temporal cycles (length 2..max_len, within delta of the first edge) pass through it.
+    """Per node: how many temporal cycles (length min_len..max_len, within delta of the first edge) pass through it.
 
     Along a cycle each edge comes strictly after the previous one in (time, edge index) order,
     so every cycle is found exactly once, from its first edge; only cycles whose first edge
-    starts in [start_lo, start_hi) are counted (the time bucket this call owns).
+    starts in [start_lo, start_hi) are counted (the time bucket this call owns). With a band
+    `keep_lo`..`keep_hi`, each hop must carry that share of the previous hop's amount: money
+    passed on around the ring, less fees (FlowScope's conservation of flow), not a ring of
+    unrelated payments. The band prunes the search too, so such rings can be followed further.
     """
+    banded = keep_lo > 0.0 or keep_hi < np.inf
     n_nodes = offsets.shape[0] - 1
     counts = np.zeros(n_nodes, dtype=np.int64)
     path = np.empty(max_len + 1, dtype=np.int64)
@@ -84,10 +92,13 @@ def temporal_cycles(
                 prev = last_edge[depth]
                 if te < t[prev] or (te == t[prev] and e <= prev):
                     continue
+                if banded and not (keep_lo * amount[prev] <= amount[e] <= keep_hi * amount[prev]):
+                    continue
                 w = dst[e]
                 if w == u:
-                    for i in range(depth + 1):
-                        counts[path[i]] += 1
+                    if depth + 1 >= min_len:
+                        for i in range(depth + 1):
+                            counts[path[i]] += 1
                     continue
                 if depth >= max_len - 1:
                     continue

@@ -21,6 +21,7 @@ PATTERN_SCHEMA = pa.schema(
     [
         pa.field("node", pa.string()),
         pa.field("cycle_count", pa.int64()),
+        pa.field("kept_cycle_count", pa.int64()),
         pa.field("sg_source", pa.int64()),
         pa.field("sg_middle", pa.int64()),
         pa.field("sg_target", pa.int64()),
@@ -34,12 +35,18 @@ class PatternParams:
     bucket_seconds: float = 180 * 86400.0  # one kernel call per bucket; must be >= delta
     max_cycle_length: int = 6
     cycle_budget: int = 100  # edge expansions per cycle search (bounds hubs)
+    # rings that pass the money on: each hop between these shares of the previous hop's amount
+    # (fees taken, or a little topped up), through at least two other accounts
+    kept_share: tuple[float, float] = (0.8, 1.25)
+    kept_cycle_length: int = 10
+    kept_cycle_min_length: int = 3
+    kept_cycle_budget: int = 200
     hop_cap: int = 10  # continuations per first edge in scatter-gather
     min_middles: int = 2
 
 
 def bucket_counts(edges: pa.Table, params: PatternParams) -> pa.Table:
-    """Kernel features for the edges of one or more buckets (columns src, dst, t, bucket, bucket_start)."""
+    """Kernel features for the edges of one or more buckets (columns src, dst, t, amount, bucket)."""
     parts = []
     buckets = pc.unique(edges.column("bucket")).to_pylist()
     for bucket in sorted(buckets):
@@ -61,17 +68,25 @@ def _one_bucket(edges: pa.Table, lo: float, hi: float, params: PatternParams) ->
     n_edges, n_nodes = edges.num_rows, len(names)
     src, dst = codes[:n_edges].astype(np.int64), codes[n_edges:].astype(np.int64)
     t = edges.column("t").to_numpy(zero_copy_only=False).astype(np.float64)
-    offsets, dst_sorted, t_sorted = csr(src, dst, t, n_nodes)
+    amount = edges.column("amount").to_numpy(zero_copy_only=False).astype(np.float64)
+    offsets, dst_sorted, t_sorted, order = csr(src, dst, t, n_nodes)
+    amount_sorted = amount[order]
+    delta = params.delta_seconds
     cycles = temporal_cycles(
-        offsets, dst_sorted, t_sorted, params.max_cycle_length, params.delta_seconds, lo, hi, params.cycle_budget
+        offsets, dst_sorted, t_sorted, amount_sorted, params.max_cycle_length, delta, lo, hi, params.cycle_budget
     )
-    u, m, v = two_hop_paths(offsets, dst_sorted, t_sorted, params.delta_seconds, lo, hi, params.hop_cap)
+    kept = temporal_cycles(
+        offsets, dst_sorted, t_sorted, amount_sorted, params.kept_cycle_length, delta, lo, hi,
+        params.kept_cycle_budget, params.kept_share[0], params.kept_share[1], params.kept_cycle_min_length,
+    )
+    u, m, v = two_hop_paths(offsets, dst_sorted, t_sorted, delta, lo, hi, params.hop_cap)
     as_source, as_middle, as_target = scatter_gather(u, m, v, n_nodes, params.min_middles)
-    keep = (cycles + as_source + as_middle + as_target) > 0
+    keep = (cycles + kept + as_source + as_middle + as_target) > 0
     return pa.table(
         {
             "node": pa.array(names[keep], pa.string()),
             "cycle_count": pa.array(cycles[keep], pa.int64()),
+            "kept_cycle_count": pa.array(kept[keep], pa.int64()),
             "sg_source": pa.array(as_source[keep], pa.int64()),
             "sg_middle": pa.array(as_middle[keep], pa.int64()),
             "sg_target": pa.array(as_target[keep], pa.int64()),
@@ -84,9 +99,11 @@ def bucketed_edges_sql(edges_view: str, params: PatternParams) -> str:
     """Each edge in its own bucket, and again in the previous bucket when it lies within delta of the boundary."""
     width, delta = params.bucket_seconds, params.delta_seconds
     return f"""
-        SELECT src, dst, t, CAST(floor(t / {width}) AS BIGINT) AS bucket FROM {edges_view}
+        SELECT src, dst, t, CAST(amount AS DOUBLE) AS amount, CAST(floor(t / {width}) AS BIGINT) AS bucket
+        FROM {edges_view}
         UNION ALL
-        SELECT src, dst, t, CAST(floor(t / {width}) AS BIGINT) - 1 AS bucket FROM {edges_view}
+        SELECT src, dst, t, CAST(amount AS DOUBLE) AS amount, CAST(floor(t / {width}) AS BIGINT) - 1 AS bucket
+        FROM {edges_view}
         WHERE t - floor(t / {width}) * {width} < {delta}
     """
 
@@ -104,7 +121,7 @@ def pattern_counts(engine: Engine, edges_view: str, params: PatternParams) -> pa
             if table is not None and table.num_rows:
                 yield from bucket_counts(table, params).to_batches()
 
-        ddl = "node string, cycle_count bigint, sg_source bigint, sg_middle bigint, sg_target bigint"
+        ddl = ", ".join(["node string", *(f"{c} bigint" for c in PATTERN_SCHEMA.names[1:])])
         counts = frame.mapInArrow(per_partition, ddl).toArrow()
     else:
         counts = bucket_counts(engine.query(sql), params)
