@@ -11,7 +11,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moneytrail.detect.score.learn import best_threshold, grouped_folds
+from moneytrail.detect.score.learn import best_threshold, feature_values, grouped_folds
 from moneytrail.detect.score.model import FOLDS, OOF_REPEATS, _schemes, apply, train
 
 
@@ -88,11 +88,33 @@ def test_the_saved_model_is_the_mean_of_its_fold_models(tmp_path: Path) -> None:
     train(frame, labels, tmp_path / "score.json")
     saved = json.loads((tmp_path / "score.json").read_text())["typologies"]["lsac"]
     assert len(saved["model"]) == FOLDS * OOF_REPEATS
-    x = np.asarray(frame.column("fan_in_7d").to_numpy(), dtype=np.float64).reshape(-1, 1)
+    x = feature_values(frame, "fan_in_7d").reshape(-1, 1)
     by_hand = np.mean([lgb.Booster(model_str=text).predict(x) for text in saved["model"]], axis=0)
     scored = apply(frame, tmp_path / "score.json")
     assert np.allclose(scored.column("score").to_numpy(), by_hand)
     assert scored.column("flagged").to_numpy(zero_copy_only=False).tolist() == (by_hand >= saved["threshold"]).tolist()
+
+
+def test_summation_noise_in_the_features_does_not_change_the_model(tmp_path: Path) -> None:
+    # two runs of the same SQL over the same warehouse: parallel sums differ in the last bits, and a
+    # net flow of zero comes out as -2e-13 in one of them
+    rng = np.random.default_rng(5)
+    n = 900
+    positive = rng.random(n) < 0.08
+    mean_in = np.round(np.where(positive, rng.normal(300, 60, n), rng.normal(120, 60, n)), 2) / 7
+    net_flow = np.where(rng.random(n) < 0.3, 0.0, np.round(rng.normal(0, 50, n), 2))
+    noisy_mean = mean_in * (1 + rng.choice([-2.0, 0.0, 2.0], n) * np.finfo(np.float64).eps)
+    noisy_flow = np.where(net_flow == 0, rng.choice([0.0, -2.2737367544323206e-13], n), net_flow)
+    assert not np.array_equal(mean_in, noisy_mean)
+    labels = {"sextortion": {f"n{i}" for i in np.flatnonzero(positive)}}
+    saved = []
+    for k, (mean, flow) in enumerate(((mean_in, net_flow), (noisy_mean, noisy_flow))):
+        frame = pa.table(
+            {"node": [f"n{i}" for i in range(n)], "in_mean": mean, "net_flow": flow, "_first_t": np.arange(n) * 3600.0}
+        )
+        train(frame, labels, tmp_path / f"run{k}.json")
+        saved.append(json.loads((tmp_path / f"run{k}.json").read_text())["typologies"]["sextortion"])
+    assert saved[0]["model"] == saved[1]["model"] and saved[0]["threshold"] == saved[1]["threshold"]
 
 
 def test_a_few_labelled_accounts_that_all_paid_each_other_still_leave_each_fold_some_to_learn_from() -> None:

@@ -62,13 +62,24 @@ class Metrics:
         }
 
 
+def feature_values(features: pa.Table, column: str) -> Matrix:
+    """A feature column as the models see it: rounded to 9 decimals and to float32, held as float64.
+
+    DuckDB's parallel sums and means differ in their last bits from run to run (and a net flow of
+    zero comes out as -2e-13), and LightGBM bins a feature on its distinct values: that noise alone
+    changed the trees, and so the thresholds, between two runs on the same warehouse (BENCHMARKS.md).
+    The rounding absorbs it near zero (9 decimals) and at any scale (float32's 7 significant
+    digits, plenty for a split), so the same warehouse gives the same model.
+    """
+    values = np.asarray(features.column(column).to_numpy(zero_copy_only=False), dtype=np.float64)
+    return np.round(values, 9).astype(np.float32).astype(np.float64)
+
+
 def matrix(features: pa.Table, columns: list[str], keys: list[str], key_column: str = "node") -> Matrix:
     """Rows of `features` in the order of `keys` (NaN where a key has no row), as a float matrix."""
     index = {k: i for i, k in enumerate(features.column(key_column).to_pylist())}
     values = (
-        np.column_stack(
-            [np.asarray(features.column(c).to_numpy(zero_copy_only=False), dtype=np.float64) for c in columns]
-        )
+        np.column_stack([feature_values(features, c) for c in columns])
         if columns
         else np.empty((features.num_rows, 0))
     )

@@ -32,7 +32,14 @@ from moneytrail.detect.graph.features import GraphParams, graph_features, transa
 from moneytrail.detect.graph.flows import FLOW_COLUMNS, flow_features
 from moneytrail.detect.rulespec import load_rules
 from moneytrail.detect.score.exposure import PAIRS_TABLE, exposure_columns, exposure_features, payment_pairs
-from moneytrail.detect.score.learn import SCORE_PARAMS, best_threshold, matrix, metrics, out_of_fold
+from moneytrail.detect.score.learn import (
+    SCORE_PARAMS,
+    best_threshold,
+    feature_values,
+    matrix,
+    metrics,
+    out_of_fold,
+)
 from moneytrail.detect.score.stacking import edges_of, second_stage, second_stage_columns
 from moneytrail.errors import UserError
 from moneytrail.warehouse.engine import Engine
@@ -273,7 +280,7 @@ def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None, link
     present = set(frame.column_names)
     x = np.column_stack(
         [
-            np.asarray(frame.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
+            feature_values(frame, c)
             if c in present
             else np.zeros(frame.num_rows)  # a rule that never fired here scores 0
             for c in meta["features"]
