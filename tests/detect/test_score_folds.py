@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moneytrail.detect.score.learn import best_threshold, feature_values, grouped_folds
-from moneytrail.detect.score.model import FOLDS, OOF_REPEATS, _schemes, apply, train
+from moneytrail.detect.score.model import FOLDS, OOF_REPEATS, _fit, _schemes, apply, train
 
 
 @settings(max_examples=200, deadline=None)
@@ -135,3 +135,32 @@ def test_a_tie_in_f1_is_broken_towards_recall() -> None:
     assert best_threshold(y, scores) == 0.9
     assert best_threshold(y, scores, tie=0.1) == 0.9  # 0.8 is not within 0.1 of the best
     assert best_threshold(y, scores, tie=0.25) == 0.8  # within the tie: the lower threshold
+
+
+def test_every_account_of_another_typology_is_kept_as_a_negative(tmp_path: Path) -> None:
+    # stack accounts look like scatter-gather accounts in all but one feature; ordinary accounts look
+    # like neither. A sample of 50 ordinary accounts per positive keeps only a few stack accounts: too
+    # few for a tree to learn the one feature that tells them apart.
+    rng = np.random.default_rng(3)
+    n_ordinary, n_each = 12_000, 60
+    layered = np.r_[np.zeros(n_ordinary), np.ones(2 * n_each)] + rng.normal(0, 0.05, n_ordinary + 2 * n_each)
+    one_target = np.r_[rng.random(n_ordinary), np.ones(n_each), np.zeros(n_each)]
+    nodes = [f"n{i}" for i in range(len(layered))]
+    frame = pa.table(
+        {"node": nodes, "layered": layered, "one_target": one_target, "_first_t": np.arange(len(nodes)) * 60.0}
+    )
+    scatter = set(nodes[n_ordinary:n_ordinary + n_each])
+    stack = set(nodes[n_ordinary + n_each:])
+    train(frame, {"aml_scatter_gather": scatter, "aml_stack": stack}, tmp_path / "model.json")
+    scored = apply(frame, tmp_path / "model.json").to_pylist()
+    flagged = {r["node"] for r in scored if "aml_scatter_gather" in r["flagged_typologies"]}
+    assert len(flagged & scatter) >= 0.9 * n_each
+    assert not flagged & stack
+    hard = np.zeros(len(nodes), dtype=bool)
+    hard[n_ordinary + n_each:] = True
+    y = np.zeros(len(nodes), dtype=np.int64)
+    y[n_ordinary:n_ordinary + n_each] = 1
+    x = np.column_stack([layered, one_target])
+    rows = [m.booster_.dump_model()["tree_info"][0]["tree_structure"]["internal_count"] for m in
+            (_fit(x, y, 0), _fit(x, y, 0, hard))]
+    assert rows == [n_each * 51, n_each * 51 + n_each]  # the sample, then the sample and every stack account

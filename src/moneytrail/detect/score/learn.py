@@ -116,14 +116,16 @@ def out_of_fold(
     x: Matrix,
     y: Labels,
     seed: int,
-    fitter: Callable[[Matrix, Labels, int], lgb.LGBMClassifier] = fit,
+    fitter: Callable[..., lgb.LGBMClassifier] = fit,
     folds: int = 3,
     keep: list[lgb.LGBMClassifier] | None = None,
     groups: npt.NDArray[np.int64] | None = None,
+    hard: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.float64]:
     """Each row's score from a model that did not see it (stratified folds); the fold models go to `keep`.
 
-    With `groups`, rows of one group (>= 0) are held out together (see `grouped_folds`).
+    With `groups`, rows of one group (>= 0) are held out together (see `grouped_folds`). With `hard`,
+    the fitter is called as `fitter(x, y, seed, hard)` with the training rows' part of it.
     """
     folds = max(2, min(folds, int(y.sum()), int((1 - y).sum())))
     scores = np.zeros(len(y))
@@ -133,7 +135,7 @@ def out_of_fold(
         else StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y)
     )
     for train, held in splits:
-        model = fitter(x[train], y[train], seed)
+        model = fitter(x[train], y[train], seed) if hard is None else fitter(x[train], y[train], seed, hard[train])
         scores[held] = predict(model, x[held])
         if keep is not None:
             keep.append(model)

@@ -101,17 +101,19 @@ def _columns(frame: pa.Table) -> list[str]:
 NEGATIVES_PER_POSITIVE = 50  # ordinary accounts kept per labelled one when fitting (all are scored)
 
 
-def _fit(x: np.ndarray, y: np.ndarray, seed: int) -> lgb.LGBMClassifier:
-    """Fit on every positive and a random sample of the negatives.
+def _fit(x: np.ndarray, y: np.ndarray, seed: int, hard: np.ndarray | None = None) -> lgb.LGBMClassifier:
+    """Fit on every positive, every `hard` negative and a random sample of the other negatives.
 
     A typology has a few hundred accounts among ~100k ordinary ones; the trees learn from the
     ordinary ones near the boundary, and a sample of them keeps those while fitting several times
-    faster. Thresholds still come from out-of-fold scores over *all* held-out accounts, so they are
-    set for the real class balance.
+    faster. The accounts of the other typologies are the negatives most like the positives (a
+    layering stack looks like a scatter-gather): a 1-in-16 sample kept a handful of them, too few
+    to learn the difference, so all are kept. Thresholds still come from out-of-fold scores over
+    *all* held-out accounts, so they are set for the real class balance.
     """
-    keep = y > 0
+    keep = (y > 0) if hard is None else (y > 0) | hard
     negatives = np.flatnonzero(~keep)
-    wanted = int(keep.sum()) * NEGATIVES_PER_POSITIVE
+    wanted = int((y > 0).sum()) * NEGATIVES_PER_POSITIVE
     if len(negatives) > wanted:
         keep[np.random.default_rng(seed).choice(negatives, size=wanted, replace=False)] = True
     else:
@@ -126,7 +128,7 @@ FOLDS = 3
 
 
 def _repeated_out_of_fold(
-    x: np.ndarray, y: np.ndarray, seed: int, groups: np.ndarray | None = None
+    x: np.ndarray, y: np.ndarray, seed: int, groups: np.ndarray | None = None, hard: np.ndarray | None = None
 ) -> tuple[np.ndarray, list[str]]:
     """Out-of-fold scores averaged over `OOF_REPEATS` draws of the folds, and every fold's model.
 
@@ -137,7 +139,7 @@ def _repeated_out_of_fold(
     meet the threshold on the same terms.
     """
     models: list[lgb.LGBMClassifier] = []
-    draws = [out_of_fold(x, y, seed + r, _fit, FOLDS, models, groups) for r in range(OOF_REPEATS)]
+    draws = [out_of_fold(x, y, seed + r, _fit, FOLDS, models, groups, hard) for r in range(OOF_REPEATS)]
     return np.asarray(np.mean(draws, axis=0), dtype=np.float64), [m.booster_.model_to_string() for m in models]
 
 
@@ -208,7 +210,9 @@ def train(
         raise UserError(f"too few labelled accounts to train a score (need {MIN_POSITIVES} per typology)")
     ys = {t: np.fromiter((n in labelled[t] for n in nodes), dtype=np.int64, count=len(nodes)) for t in typologies}
     groups = {t: _schemes(ys[t], pairs, links, nodes) for t in typologies}
-    first_stage = {t: _repeated_out_of_fold(x, ys[t], seed, groups[t]) for t in typologies}
+    labelled_any = np.any(np.column_stack([ys[t] for t in typologies]) > 0, axis=1)
+    hard = {t: labelled_any & (ys[t] == 0) for t in typologies}  # another typology's accounts
+    first_stage = {t: _repeated_out_of_fold(x, ys[t], seed, groups[t], hard[t]) for t in typologies}
     oof = np.column_stack([first_stage[t][0] for t in typologies])
     x2 = np.hstack([x, second_stage(pairs, links, nodes, oof)]) if pairs is not None else None
     models: dict[str, Any] = {}
@@ -217,13 +221,14 @@ def train(
         threshold, f1 = _f1_at_best(y, oof[:, j])
         stage, features, ensemble = 1, x, first_stage[typology][1]
         if x2 is not None:
-            oof2, ensemble2 = _repeated_out_of_fold(x2, y, seed, groups[typology])
+            oof2, ensemble2 = _repeated_out_of_fold(x2, y, seed, groups[typology], hard[typology])
             threshold2, f1_2 = _f1_at_best(y, oof2)
             if f1_2 > f1:
                 stage, features, threshold = 2, x2, threshold2
         tested: dict[str, Any] = {}
         if y[early].sum() >= 2 and y[late].sum() >= 1:  # one model on the early accounts: an estimate, 9x cheaper
-            held = np.asarray(_fit(features[early], y[early], seed).predict_proba(features[late]), dtype=np.float64)
+            fitted = _fit(features[early], y[early], seed, hard[typology][early])
+            held = np.asarray(fitted.predict_proba(features[late]), dtype=np.float64)
             tested = metrics(y[late], held[:, 1], threshold).as_dict()
         entry: dict[str, Any] = {"stage": stage, "threshold": threshold, "support": int(y.sum()), "metrics": tested,
                                  "model": ensemble}
