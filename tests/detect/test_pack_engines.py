@@ -76,6 +76,21 @@ def _scenario() -> dict[str, list[dict[str, Any]]]:
         for h, v in ((0, 100), (10, 300))
     ]
     rows.append(txn(src_account="m1:teen", dst_account="ext:shop", channel="card", mcc="5947", ts=at(2)))
+    # holders across members (rules 11, 12, 18): the teen's and the LSAC sender's cards at a bank, same phones
+    for key, party, phone in (("m1:teen", "p_teen", "ph_teen"), ("bank:tcard", "b_teen", "ph_teen"),
+                              ("m1:off", "p_off", "ph_off"), ("bank:ocard", "b_off", "ph_off")):
+        a, p = person(key, party, kind="card" if key.startswith("bank") else "bank")
+        a["account_token"] = key.split(":", 1)[1]
+        p["phone_token"] = phone
+        if key == "m1:teen":
+            accounts[-1], parties[-1] = a, {**parties[-1], "phone_token": phone}
+        else:
+            accounts.append(a)
+            parties.append(p)
+    rows += [
+        txn(src_account=f"net:{pan}", dst_account="net:shop", channel="card", mcc=mcc, ts=at(day), member_id="net")
+        for pan, mcc, day in (("tcard", "5947", 1.5), ("ocard", "5967", 4), ("ocard", "5734", 5))
+    ]
     # crypto: exposure to a hotlisted address, recurring micro payments
     for d in (0, 7, 14):
         row = txn(
@@ -162,7 +177,10 @@ def test_pack_identical_on_both_engines(engine: Engine, tmp_path: Path) -> None:
     load(engine, data["txns"], **tables)
     got = _normalised(engine)
     fired = {a["rule_id"] for a in expected}
-    assert len(fired) >= 15, fired  # the scenario exercises most of the pack
+    assert len(fired) >= 17, fired  # the scenario exercises most of the pack
+    holders = {a["subject"] for a in expected if a["rule_id"] in ("sext_liquidity_hunt", "lsac_webcam_payments",
+                                                                  "lsac_privacy_tooling")}
+    assert {"net:tcard", "net:ocard"} <= holders  # the links between a holder's accounts work on both engines
     assert got == expected
     assert engine.count("alerts") == len(expected)
     assert engine.count("risk_summary") >= 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from moneytrail.detect.holders import same_holder
 from moneytrail.detect.lists import eur_per_usd, fx_rates, sql_in, utc_offsets
 from moneytrail.errors import UserError
 from moneytrail.ingest.schemas import SITE_REPORTS
@@ -123,7 +124,7 @@ def register_reference_tables(engine: Engine) -> None:
 
 
 def prepare(engine: Engine, source: str = "transactions", member_id: str | None = None) -> None:
-    """Materialise `detect_txn` from the transactions (optionally one member's rows only)."""
+    """Materialise `detect_txn` and the holder links from the transactions (optionally one member's rows only)."""
     if not engine.has_table(source):
         raise UserError(f"no {source} table in the warehouse: run `moneytrail ingest` first")
     register_reference_tables(engine)
@@ -132,5 +133,6 @@ def prepare(engine: Engine, source: str = "transactions", member_id: str | None 
         source=origin, eur_per_usd=repr(eur_per_usd()), branch_re=BRANCH_RE, region_re=REGION_RE
     )
     engine.create_table("detect_txn", sql)
+    same_holder(engine, member_id)
     base = HOTLIST_BASE_SQL.format(categories=sql_in("hotlist_site_categories"))
     engine.create_table("detect_hotlist", DETECT_HOTLIST_SQL.format(base=base))

@@ -7,8 +7,8 @@ other members. The first stage scores every account per typology; the second add
 - per typology, the largest score among the accounts it paid and among those that paid it, and
   those scores summed per payment (`nb_*`);
 - per typology, the largest score among the person's accounts at other members (`party_max_*`):
-  accounts whose holders share a phone or e-mail token (the coalition's cross-member link; a
-  card has no holder record and stays unlinked);
+  accounts whose holders share a phone or e-mail token (`detect.holders`: the coalition's
+  cross-member link; a card is linked through the issuing bank's records);
 - the node's place in the subgraph of suspicious accounts (`sg_*`).
 
 In training the first-stage scores are out-of-fold, so no account's own label leaks into its
@@ -24,6 +24,8 @@ import numpy.typing as npt
 import pyarrow as pa
 from scipy import sparse
 
+from moneytrail.detect.holders import SAME_HOLDER_TABLE, same_holder
+from moneytrail.detect.prepare import register_reference_tables
 from moneytrail.detect.score.exposure import PAIRS_TABLE
 from moneytrail.warehouse.engine import Engine, check_name
 
@@ -144,29 +146,12 @@ def suspicious_shapes(edges: Edges, scores: Matrix, cut: float = SUSPICIOUS_CUT)
     return out
 
 
-# A phone or e-mail shared by more holders than this is a switchboard or a shared inbox, not one person.
-MAX_HOLDERS_PER_CONTACT = 8
-
-
 def score_links(engine: Engine) -> pa.Table:
     """src, dst: two accounts (tokens) whose holders share a phone or e-mail token, both directions."""
-    if not (engine.has_table("accounts") and engine.has_table("parties")):
-        return pa.table({"src": pa.array([], pa.string()), "dst": pa.array([], pa.string())})  # no holder records
-    per_contact = " UNION ALL ".join(
-        f"""SELECT h.node, h.{c} AS contact FROM holders h JOIN (
-                SELECT {c} FROM holders WHERE {c} IS NOT NULL GROUP BY {c}
-                HAVING count(DISTINCT node) BETWEEN 2 AND {MAX_HOLDERS_PER_CONTACT}) k ON k.{c} = h.{c}"""
-        for c in ("phone_token", "email_token")
-    )
-    return engine.query(
-        f"""WITH holders AS (
-            SELECT DISTINCT a.account_token AS node, p.phone_token, p.email_token FROM accounts a
-            JOIN parties p ON p.party_id = a.party_id AND p.member_id = a.member_id
-            WHERE a.account_token IS NOT NULL),
-        shared AS ({per_contact})
-        SELECT DISTINCT x.node AS src, y.node AS dst FROM shared x JOIN shared y
-            ON y.contact = x.contact AND y.node <> x.node"""
-    )
+    if not engine.has_table(SAME_HOLDER_TABLE):
+        register_reference_tables(engine)  # accounts and parties, or empty stand-ins: no links
+        same_holder(engine)
+    return engine.query(f"SELECT token AS src, other_token AS dst FROM {SAME_HOLDER_TABLE}")
 
 
 def party_columns(typologies: list[str]) -> list[str]:
