@@ -59,6 +59,21 @@ def test_rule2_no_family_link(duck: Engine) -> None:
     assert subjects(duck, "lsac_no_family_link") == {"m1:pos"}
 
 
+def test_rule2_beneficiary_known_by_token_at_another_member(duck: Engine) -> None:
+    # The remitter knows the payout wallet only by its number ("ext:<token>"); the e-wallet that holds it
+    # has the beneficiary's KYC. The coalition resolves the token, so the surnames can be compared.
+    a1, p1 = person("rem:pos", "p1", surname_token="S1")
+    a2, p2 = person("rem:fam", "p2", surname_token="S2")
+    b1, q1 = person("ew:w1", "q1", surname_token="S9")
+    b2, q2 = person("ew:w2", "q2", surname_token="S2")
+    for account in (a1, a2, b1, b2):
+        account["account_token"] = str(account["account_key"]).split(":", 1)[1]
+    rows = [remit(sender, d, dst=wallet) for sender, wallet in (("rem:pos", "ext:w1"), ("rem:fam", "ext:w2"))
+            for d in (0, 1, 2)]
+    load(duck, rows, accounts=[a1, a2, b1, b2], parties=[p1, p2, q1, q2])
+    assert subjects(duck, "lsac_no_family_link") == {"rem:pos"}  # rem:fam pays a relative (same surname)
+
+
 def test_rule3_many_senders_coalition(duck: Engine) -> None:
     rows = [remit(f"m{i}:s{i}", i, dst="m9:girl", member_id=f"m{i}", src_country="AU") for i in (1, 2, 3)]
     rows += [remit(f"m{i}:t{i}", i, dst="m9:other", member_id=f"m{i}", src_country="AU") for i in (1, 2)]

@@ -76,10 +76,21 @@ UNION ALL SELECT 'address', test_purchase_crypto_address, NULL, 'csam_crypto', '
 BRANCH_RE = "(^|[^a-z])(?:branch|atm|terminal|agent)=([a-z0-9_-]+)"
 REGION_RE = "region=([^;]+)"
 
+# An account another member holds appears under its token only ("ext:<token>": the remitter knows the
+# payout wallet's number, not the e-wallet's customer file). The coalition resolves it by the token to the
+# member that holds it (the first with a holder record), so the beneficiary's KYC is known across members;
+# on one member's view only that member's own records resolve.
 DETECT_TXN_SQL = """
 WITH acct AS (
     SELECT account_key, max(party_id) AS party_id, max(member_id) AS member_id, max(kind) AS kind
     FROM accounts GROUP BY account_key
+), by_token AS (
+    SELECT account_token, party_id, member_id, kind FROM (
+        SELECT account_token, party_id, member_id, kind, row_number() OVER (
+            PARTITION BY account_token ORDER BY CASE WHEN party_id IS NULL THEN 1 ELSE 0 END, member_id, party_id
+        ) AS pick
+        FROM accounts WHERE account_token IS NOT NULL {token_filter}
+    ) x WHERE pick = 1
 ), party AS (
     SELECT party_id, member_id, max(kind) AS kind, max(age_band) AS age_band, max(surname_token) AS surname_token
     FROM parties GROUP BY party_id, member_id
@@ -98,7 +109,8 @@ SELECT b.txn_id, b.member_id, b.ts, b.t_s, b.amount_num AS amount, b.amount_eur_
     lower(coalesce(b.reference, '')) AS reference, b.device_id, b.ip, lower(b.chain) AS chain, b.tx_hash,
     coalesce(nullif(regexp_extract(lower(coalesce(b.reference, '')), '{branch_re}', 2), ''), b.device_id) AS location,
     nullif(regexp_extract(lower(coalesce(b.reference, '')), '{region_re}', 1), '') AS region,
-    sa.kind AS src_kind, da.kind AS dst_kind, sm.kind AS src_member_kind, dm.kind AS dst_member_kind,
+    coalesce(sa.kind, st.kind) AS src_kind, coalesce(da.kind, dt.kind) AS dst_kind,
+    sm.kind AS src_member_kind, dm.kind AS dst_member_kind,
     sp.kind AS src_party_kind, sp.age_band AS src_age_band,
     sp.surname_token AS src_surname, dp.surname_token AS dst_surname,
     CAST(floor((hour(b.ts) + minute(b.ts) / 60.0 + coalesce(tz.utc_offset_hours, 0) + 24) % 24) AS INT)
@@ -106,10 +118,14 @@ SELECT b.txn_id, b.member_id, b.ts, b.t_s, b.amount_num AS amount, b.amount_eur_
 FROM base b
 LEFT JOIN acct sa ON sa.account_key = b.src_account
 LEFT JOIN acct da ON da.account_key = b.dst_account
-LEFT JOIN party sp ON sp.party_id = sa.party_id AND sp.member_id = sa.member_id
-LEFT JOIN party dp ON dp.party_id = da.party_id AND dp.member_id = da.member_id
-LEFT JOIN members sm ON sm.member_id = sa.member_id
-LEFT JOIN members dm ON dm.member_id = da.member_id
+LEFT JOIN by_token st ON sa.account_key IS NULL AND st.account_token = b.src_token
+LEFT JOIN by_token dt ON da.account_key IS NULL AND dt.account_token = b.dst_token
+LEFT JOIN party sp ON sp.party_id = coalesce(sa.party_id, st.party_id)
+    AND sp.member_id = coalesce(sa.member_id, st.member_id)
+LEFT JOIN party dp ON dp.party_id = coalesce(da.party_id, dt.party_id)
+    AND dp.member_id = coalesce(da.member_id, dt.member_id)
+LEFT JOIN members sm ON sm.member_id = coalesce(sa.member_id, st.member_id)
+LEFT JOIN members dm ON dm.member_id = coalesce(da.member_id, dt.member_id)
 LEFT JOIN utc_offsets tz ON tz.country = upper(b.src_country)
 """
 
@@ -129,8 +145,10 @@ def prepare(engine: Engine, source: str = "transactions", member_id: str | None 
         raise UserError(f"no {source} table in the warehouse: run `moneytrail ingest` first")
     register_reference_tables(engine)
     origin = source if member_id is None else f"(SELECT * FROM {source} WHERE member_id = {literal(member_id)})"
+    token_filter = "" if member_id is None else f"AND member_id = {literal(member_id)}"
     sql = DETECT_TXN_SQL.format(
-        source=origin, eur_per_usd=repr(eur_per_usd()), branch_re=BRANCH_RE, region_re=REGION_RE
+        source=origin, eur_per_usd=repr(eur_per_usd()), branch_re=BRANCH_RE, region_re=REGION_RE,
+        token_filter=token_filter,
     )
     engine.create_table("detect_txn", sql)
     same_holder(engine, member_id)
