@@ -92,6 +92,16 @@ def person(account_key: str, party_id: str, **fields: Any) -> tuple[dict[str, An
     return account, party
 
 
+def holder(
+    account_key: str, party_id: str, phone: str | None = None, **fields: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`person` with the account's token (the key after the member) and the holder's phone token:
+    what the coalition links one person's accounts at different members by."""
+    account, party = person(account_key, party_id, phone_token=phone, **fields)
+    account["account_token"] = account_key.split(":", 1)[1]
+    return account, party
+
+
 def specs_for(rule_id: str) -> list[RuleSpec]:
     """The rule and the rules it builds on, in order."""
     everything = {s.id: s for s in load_rules()}

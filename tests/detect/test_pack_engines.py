@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from detect_fixtures import at, load, person, txn
+from detect_fixtures import at, holder, load, txn
 
 from moneytrail.detect.pipeline import detect
 from moneytrail.warehouse.duckdb_engine import DuckDBEngine
@@ -68,7 +68,7 @@ def _scenario() -> dict[str, list[dict[str, Any]]]:
             )
         )
     # sextortion: a minor's burst to NG, then gift cards
-    a, p = person("m1:teen", "p_teen", age_band="<18")
+    a, p = holder("m1:teen", "p_teen", "ph_teen", age_band="<18")
     accounts.append(a)
     parties.append(p)
     rows += [
@@ -77,16 +77,11 @@ def _scenario() -> dict[str, list[dict[str, Any]]]:
     ]
     rows.append(txn(src_account="m1:teen", dst_account="ext:shop", channel="card", mcc="5947", ts=at(2)))
     # holders across members (rules 11, 12, 18): the teen's and the LSAC sender's cards at a bank, same phones
-    for key, party, phone in (("m1:teen", "p_teen", "ph_teen"), ("bank:tcard", "b_teen", "ph_teen"),
-                              ("m1:off", "p_off", "ph_off"), ("bank:ocard", "b_off", "ph_off")):
-        a, p = person(key, party, kind="card" if key.startswith("bank") else "bank")
-        a["account_token"] = key.split(":", 1)[1]
-        p["phone_token"] = phone
-        if key == "m1:teen":
-            accounts[-1], parties[-1] = a, {**parties[-1], "phone_token": phone}
-        else:
-            accounts.append(a)
-            parties.append(p)
+    for key, party, phone in (("bank:tcard", "b_teen", "ph_teen"), ("m1:off", "p_off", "ph_off"),
+                              ("bank:ocard", "b_off", "ph_off")):
+        a, p = holder(key, party, phone, kind="card" if key.startswith("bank") else "bank")
+        accounts.append(a)
+        parties.append(p)
     rows += [
         txn(src_account=f"net:{pan}", dst_account="net:shop", channel="card", mcc=mcc, ts=at(day), member_id="net")
         for pan, mcc, day in (("tcard", "5947", 1.5), ("ocard", "5967", 4), ("ocard", "5734", 5))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from detect_fixtures import alerts_of, at, load, person, subjects, txn
+from detect_fixtures import alerts_of, at, holder, load, person, subjects, txn
 
 from moneytrail.warehouse.duckdb_engine import DuckDBEngine
 from moneytrail.warehouse.engine import Engine
@@ -62,12 +62,10 @@ def test_rule2_no_family_link(duck: Engine) -> None:
 def test_rule2_beneficiary_known_by_token_at_another_member(duck: Engine) -> None:
     # The remitter knows the payout wallet only by its number ("ext:<token>"); the e-wallet that holds it
     # has the beneficiary's KYC. The coalition resolves the token, so the surnames can be compared.
-    a1, p1 = person("rem:pos", "p1", surname_token="S1")
-    a2, p2 = person("rem:fam", "p2", surname_token="S2")
-    b1, q1 = person("ew:w1", "q1", surname_token="S9")
-    b2, q2 = person("ew:w2", "q2", surname_token="S2")
-    for account in (a1, a2, b1, b2):
-        account["account_token"] = str(account["account_key"]).split(":", 1)[1]
+    a1, p1 = holder("rem:pos", "p1", surname_token="S1")
+    a2, p2 = holder("rem:fam", "p2", surname_token="S2")
+    b1, q1 = holder("ew:w1", "q1", surname_token="S9")
+    b2, q2 = holder("ew:w2", "q2", surname_token="S2")
     rows = [remit(sender, d, dst=wallet) for sender, wallet in (("rem:pos", "ext:w1"), ("rem:fam", "ext:w2"))
             for d in (0, 1, 2)]
     load(duck, rows, accounts=[a1, a2, b1, b2], parties=[p1, p2, q1, q2])
