@@ -87,9 +87,9 @@ def test_the_saved_model_is_the_mean_of_its_fold_models(tmp_path: Path) -> None:
     labels = {"lsac": {f"n{i}" for i in np.flatnonzero(positive)}}
     train(frame, labels, tmp_path / "score.json")
     saved = json.loads((tmp_path / "score.json").read_text())["typologies"]["lsac"]
-    assert len(saved["model"]) == FOLDS * OOF_REPEATS
+    assert len(saved["stages"]["1"]) == FOLDS * OOF_REPEATS
     x = feature_values(frame, "fan_in_7d").reshape(-1, 1)
-    by_hand = np.mean([lgb.Booster(model_str=text).predict(x) for text in saved["model"]], axis=0)
+    by_hand = np.mean([lgb.Booster(model_str=text).predict(x) for text in saved["stages"]["1"]], axis=0)
     scored = apply(frame, tmp_path / "score.json")
     assert np.allclose(scored.column("score").to_numpy(), by_hand)
     assert scored.column("flagged").to_numpy(zero_copy_only=False).tolist() == (by_hand >= saved["threshold"]).tolist()
@@ -114,7 +114,7 @@ def test_summation_noise_in_the_features_does_not_change_the_model(tmp_path: Pat
         )
         train(frame, labels, tmp_path / f"run{k}.json")
         saved.append(json.loads((tmp_path / f"run{k}.json").read_text())["typologies"]["sextortion"])
-    assert saved[0]["model"] == saved[1]["model"] and saved[0]["threshold"] == saved[1]["threshold"]
+    assert saved[0]["stages"] == saved[1]["stages"] and saved[0]["threshold"] == saved[1]["threshold"]
 
 
 def test_a_few_labelled_accounts_that_all_paid_each_other_still_leave_each_fold_some_to_learn_from() -> None:

@@ -101,3 +101,29 @@ def test_second_stage_finds_the_payers_of_flagged_hubs(tmp_path: Path) -> None:
     assert len(found & truth["lsac"]) / max(len(found), 1) > 0.9
     flagged_payer = next(r for r in scored if r["node"].startswith("p2_") and r["flagged"])
     assert "nb_out_max_lsac" in flagged_payer["explanation"]
+
+
+def _chain_world(seed: int) -> tuple[pa.Table, pa.Table, dict[str, set[str]]]:
+    """Hubs stand out on their own feature; collectors pay a hub; feeders pay a collector, two hops out."""
+    frame, pairs, labelled = _world(seed)
+    rng = np.random.default_rng(seed + 100)
+    collectors = [f"p{seed}_{i}" for i in range(120)]
+    feeders = [f"f{seed}_{i}" for i in range(240)]
+    extra = pa.table({"node": feeders, "signal": rng.normal(1, 1, len(feeders)),
+                      "noise": rng.normal(0, 1, len(feeders)), "_first_t": rng.uniform(0, 1e7, len(feeders))})
+    feeding = pa.table({"src": feeders, "dst": [collectors[i % len(collectors)] for i in range(len(feeders))],
+                        "n": [1] * len(feeders)})
+    labels = {"lsac": labelled["lsac"] | set(feeders)}
+    return pa.concat_tables([frame, extra]), pa.concat_tables([pairs, feeding]), labels
+
+
+def test_a_third_stage_reaches_the_payers_of_the_payers(tmp_path: Path) -> None:
+    frame, pairs, labelled = _chain_world(1)
+    meta = train(frame, labelled, tmp_path / "m.json", pairs=pairs)
+    assert meta["typologies"]["lsac"]["stage"] == 3  # its out-of-fold F1 beat the first two stages'
+    unseen, unseen_pairs, truth = _chain_world(2)
+    scored = apply(unseen, tmp_path / "m.json", pairs=unseen_pairs).to_pylist()
+    found = {r["node"] for r in scored if "lsac" in r["flagged_typologies"]}
+    feeders = {n for n in truth["lsac"] if n.startswith("f2_")}
+    assert len(found & feeders) / len(feeders) > 0.9
+    assert len(found & truth["lsac"]) / max(len(found), 1) > 0.9

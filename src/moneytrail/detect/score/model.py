@@ -46,7 +46,7 @@ from moneytrail.warehouse.engine import Engine
 
 TRAIN_SHARE = 0.7
 MIN_POSITIVES = 4  # a typology with fewer labelled accounts gets no model
-MODEL_KIND = "lightgbm-one-vs-rest-v3"  # v3: each model is the mean of its out-of-fold models
+MODEL_KIND = "lightgbm-one-vs-rest-v4"  # v4: stages beyond the second; each model the mean of its fold models
 
 
 def account_frame(engine: Engine, params: GraphParams | None = None, typologies: list[str] | None = None) -> pa.Table:
@@ -182,6 +182,9 @@ def _f1_at_best(y: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
     return best_threshold(y, scores, F1_TIE), best
 
 
+ROUNDS = 3  # stages: the first, then two rounds that see the neighbours' scores of the round before
+
+
 def train(
     frame: pa.Table,
     labelled: dict[str, set[str]],
@@ -189,12 +192,16 @@ def train(
     seed: int = 0,
     pairs: pa.Table | None = None,
     links: pa.Table | None = None,
+    rounds: int = ROUNDS,
 ) -> dict[str, Any]:
     """Train one model per labelled typology (typology -> account identities); save them with their thresholds.
 
     With `pairs` (src, dst, n: who paid whom) and `links` (src, dst: the same holder at two members),
-    a second stage that also sees the neighbours' first-stage scores is trained, and kept for a
-    typology only where its out-of-fold F1 on the training accounts beats the first stage's.
+    later stages also see the neighbours' scores of the stage before (`stacking.second_stage`): stage
+    2 the first stage's, stage 3 those of each typology's best stage so far, so evidence travels one
+    hop further per stage (victim -> mule -> the mule's exchange account -> the operator's wallet).
+    A typology keeps a later stage only where its out-of-fold F1 on the training accounts beats its
+    best so far.
     """
     nodes = [str(n) for n in frame.column("node").to_pylist()]
     first = np.asarray(frame.column("_first_t").to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -213,28 +220,29 @@ def train(
     labelled_any = np.any(np.column_stack([ys[t] for t in typologies]) > 0, axis=1)
     hard = {t: labelled_any & (ys[t] == 0) for t in typologies}  # another typology's accounts
     first_stage = {t: _repeated_out_of_fold(x, ys[t], seed, groups[t], hard[t]) for t in typologies}
-    oof = np.column_stack([first_stage[t][0] for t in typologies])
-    x2 = np.hstack([x, second_stage(pairs, links, nodes, oof)]) if pairs is not None else None
+    oof = np.column_stack([first_stage[t][0] for t in typologies])  # each typology's best stage so far
+    best = {t: (1, x, *_f1_at_best(ys[t], oof[:, j])) for j, t in enumerate(typologies)}  # stage, inputs, thr, f1
+    stages: dict[str, dict[str, list[str]]] = {t: {"1": first_stage[t][1]} for t in typologies}
+    for stage in range(2, (rounds if pairs is not None else 1) + 1):
+        xs = np.hstack([x, second_stage(pairs, links, nodes, oof)])  # every typology reads the stage before's
+        for j, typology in enumerate(typologies):
+            scores, ensemble = _repeated_out_of_fold(xs, ys[typology], seed, groups[typology], hard[typology])
+            threshold, f1 = _f1_at_best(ys[typology], scores)
+            if f1 > best[typology][3]:
+                best[typology] = (stage, xs, threshold, f1)
+                stages[typology][str(stage)] = ensemble
+                oof[:, j] = scores
     models: dict[str, Any] = {}
-    for j, typology in enumerate(typologies):
+    for typology in typologies:
         y = ys[typology]
-        threshold, f1 = _f1_at_best(y, oof[:, j])
-        stage, features, ensemble = 1, x, first_stage[typology][1]
-        if x2 is not None:
-            oof2, ensemble2 = _repeated_out_of_fold(x2, y, seed, groups[typology], hard[typology])
-            threshold2, f1_2 = _f1_at_best(y, oof2)
-            if f1_2 > f1:
-                stage, features, threshold = 2, x2, threshold2
+        stage, features, threshold, _ = best[typology]
         tested: dict[str, Any] = {}
         if y[early].sum() >= 2 and y[late].sum() >= 1:  # one model on the early accounts: an estimate, 9x cheaper
             fitted = _fit(features[early], y[early], seed, hard[typology][early])
             held = np.asarray(fitted.predict_proba(features[late]), dtype=np.float64)
             tested = metrics(y[late], held[:, 1], threshold).as_dict()
-        entry: dict[str, Any] = {"stage": stage, "threshold": threshold, "support": int(y.sum()), "metrics": tested,
-                                 "model": ensemble}
-        if stage == 2:
-            entry["model2"] = ensemble2
-        models[typology] = entry
+        models[typology] = {"stage": stage, "threshold": threshold, "support": int(y.sum()), "metrics": tested,
+                            "stages": stages[typology]}
     meta = {
         "kind": MODEL_KIND,
         "features": columns,
@@ -252,7 +260,7 @@ def train(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(meta))
     summary = {k: v for k, v in meta.items() if k != "typologies"}
-    summary["typologies"] = {t: {k: v for k, v in m.items() if not k.startswith("model")} for t, m in models.items()}
+    summary["typologies"] = {t: {k: v for k, v in m.items() if k != "stages"} for t, m in models.items()}
     return summary
 
 
@@ -292,23 +300,28 @@ def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None, link
         ]
     ) if meta["features"] else np.zeros((frame.num_rows, 0))
     typologies = sorted(meta["typologies"])
+    entries = [meta["typologies"][t] for t in typologies]
+    thresholds = np.array([float(e["threshold"]) for e in entries])
+    names = list(meta["features"])
+    inputs = {j: (x, names) for j in range(len(typologies))}  # each typology's final inputs, for its explanation
+    boosters = {j: _Ensemble(e["stages"]["1"]) for j, e in enumerate(entries)}
     scores = np.zeros((len(nodes), len(typologies)))
-    thresholds = np.array([float(meta["typologies"][t]["threshold"]) for t in typologies])
-    boosters = [_Ensemble(meta["typologies"][t]["model"]) for t in typologies]
-    for j, booster in enumerate(boosters):
+    for j, booster in boosters.items():
         if len(nodes):
-            scores[:, j] = np.asarray(booster.predict(x), dtype=np.float64)
-    second = [j for j, t in enumerate(typologies) if meta["typologies"][t].get("stage", 1) == 2]
-    inputs: dict[int, tuple[np.ndarray, list[str]]] = {}  # a second-stage typology's matrix and feature names
-    if second and len(nodes):
+            scores[:, j] = booster.predict(x)
+    stage1 = [typologies.index(t) for t in meta["stage1_typologies"]]
+    for stage in range(2, max((int(e["stage"]) for e in entries), default=1) + 1):
+        later = [j for j, e in enumerate(entries) if str(stage) in e["stages"]]
+        if not later or not len(nodes):
+            continue
         if pairs is None:
-            raise UserError(f"{model_file} has a second stage: it needs who paid whom (apply it from the CLI)")
-        stage1 = [typologies.index(t) for t in meta["stage1_typologies"]]
-        x2 = np.hstack([x, second_stage(pairs, links, nodes, scores[:, stage1])])
-        for j in second:
-            boosters[j] = _Ensemble(meta["typologies"][typologies[j]]["model2"])
-            scores[:, j] = np.asarray(boosters[j].predict(x2), dtype=np.float64)
-            inputs[j] = (x2, [*meta["features"], *second_stage_columns(meta["stage1_typologies"])])
+            raise UserError(f"{model_file} has later stages: they need who paid whom (apply it from the CLI)")
+        xs = np.hstack([x, second_stage(pairs, links, nodes, scores[:, stage1])])
+        names_s = [*meta["features"], *second_stage_columns(meta["stage1_typologies"])]
+        for j in later:
+            boosters[j] = _Ensemble(entries[j]["stages"][str(stage)])
+            scores[:, j] = boosters[j].predict(xs)
+            inputs[j] = (xs, names_s)
     relative = scores / np.maximum(thresholds, 1e-9)
     best = relative.argmax(axis=1) if len(nodes) else np.zeros(0, dtype=np.int64)
     reached = scores >= thresholds
@@ -316,11 +329,11 @@ def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None, link
     for j, typology in enumerate(typologies):  # why, for the flagged accounts only: their top feature contributions
         rows = np.flatnonzero(reached.any(axis=1) & (best == j))
         if len(rows):
-            seen, names = inputs.get(j, (x, meta["features"]))
+            seen, seen_names = inputs[j]
             contributions = boosters[j].contributions(seen[rows])
             for k, row in enumerate(rows):
                 explanations[row] = _explain(
-                    typology, scores[row, j], thresholds[j], contributions[k, :-1], seen[row], names
+                    typology, scores[row, j], thresholds[j], contributions[k, :-1], seen[row], seen_names
                 )
     return pa.table(
         {
