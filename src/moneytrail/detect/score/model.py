@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import lightgbm as lgb
 import numpy as np
@@ -185,6 +185,15 @@ def _f1_at_best(y: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
 ROUNDS = 3  # stages: the first, then two rounds that see the neighbours' scores of the round before
 
 
+class _Best(NamedTuple):
+    """A typology's best stage so far: its number, the matrix it reads, its threshold and out-of-fold F1."""
+
+    stage: int
+    inputs: np.ndarray
+    threshold: float
+    f1: float
+
+
 def train(
     frame: pa.Table,
     labelled: dict[str, set[str]],
@@ -221,15 +230,15 @@ def train(
     hard = {t: labelled_any & (ys[t] == 0) for t in typologies}  # another typology's accounts
     first_stage = {t: _repeated_out_of_fold(x, ys[t], seed, groups[t], hard[t]) for t in typologies}
     oof = np.column_stack([first_stage[t][0] for t in typologies])  # each typology's best stage so far
-    best = {t: (1, x, *_f1_at_best(ys[t], oof[:, j])) for j, t in enumerate(typologies)}  # stage, inputs, thr, f1
+    best = {t: _Best(1, x, *_f1_at_best(ys[t], oof[:, j])) for j, t in enumerate(typologies)}
     stages: dict[str, dict[str, list[str]]] = {t: {"1": first_stage[t][1]} for t in typologies}
     for stage in range(2, (rounds if pairs is not None else 1) + 1):
         xs = np.hstack([x, second_stage(pairs, links, nodes, oof)])  # every typology reads the stage before's
         for j, typology in enumerate(typologies):
             scores, ensemble = _repeated_out_of_fold(xs, ys[typology], seed, groups[typology], hard[typology])
             threshold, f1 = _f1_at_best(ys[typology], scores)
-            if f1 > best[typology][3]:
-                best[typology] = (stage, xs, threshold, f1)
+            if f1 > best[typology].f1:
+                best[typology] = _Best(stage, xs, threshold, f1)
                 stages[typology][str(stage)] = ensemble
                 oof[:, j] = scores
     models: dict[str, Any] = {}
@@ -310,6 +319,7 @@ def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None, link
         if len(nodes):
             scores[:, j] = booster.predict(x)
     stage1 = [typologies.index(t) for t in meta["stage1_typologies"]]
+    later_names = [*names, *second_stage_columns(meta["stage1_typologies"])]  # what every later stage reads
     for stage in range(2, max((int(e["stage"]) for e in entries), default=1) + 1):
         later = [j for j, e in enumerate(entries) if str(stage) in e["stages"]]
         if not later or not len(nodes):
@@ -317,11 +327,10 @@ def apply(frame: pa.Table, model_file: Path, pairs: pa.Table | None = None, link
         if pairs is None:
             raise UserError(f"{model_file} has later stages: they need who paid whom (apply it from the CLI)")
         xs = np.hstack([x, second_stage(pairs, links, nodes, scores[:, stage1])])
-        names_s = [*meta["features"], *second_stage_columns(meta["stage1_typologies"])]
         for j in later:
             boosters[j] = _Ensemble(entries[j]["stages"][str(stage)])
             scores[:, j] = boosters[j].predict(xs)
-            inputs[j] = (xs, names_s)
+            inputs[j] = (xs, later_names)
     relative = scores / np.maximum(thresholds, 1e-9)
     best = relative.argmax(axis=1) if len(nodes) else np.zeros(0, dtype=np.int64)
     reached = scores >= thresholds
