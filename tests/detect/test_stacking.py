@@ -57,21 +57,34 @@ def test_party_scores_take_the_riskiest_linked_account() -> None:
 
 
 @pytest.mark.slow
-def test_score_links_join_holders_by_phone_or_email(engine: Engine) -> None:
+def test_score_links_join_holders_by_phone_or_email_and_households_by_device_or_address(engine: Engine) -> None:
     engine.write_table("accounts", pa.table({
-        "member_id": ["bank", "bank", "remit", "wallet", "shop"],
-        "account_token": ["b1", "b2", "r1", "w1", "s1"],
-        "party_id": ["P1", "P2", "R1", "W1", "S1"],
+        "member_id": ["bank", "bank", "remit", "wallet", "shop", "wallet"],
+        "account_token": ["b1", "b2", "r1", "w1", "s1", "w2"],
+        "party_id": ["P1", "P2", "R1", "W1", "S1", "W2"],
     }))
     engine.write_table("parties", pa.table({
-        "member_id": ["bank", "bank", "remit", "wallet", "shop"],
-        "party_id": ["P1", "P2", "R1", "W1", "S1"],
-        "phone_token": ["ph1", "ph2", "ph1", None, "ph3"],
-        "email_token": ["em1", "em2", None, "em1", "em3"],
+        "member_id": ["bank", "bank", "remit", "wallet", "shop", "wallet"],
+        "party_id": ["P1", "P2", "R1", "W1", "S1", "W2"],
+        "phone_token": ["ph1", "ph2", "ph1", None, "ph3", "ph4"],
+        "email_token": ["em1", "em2", None, "em1", "em3", None],
+        "device_token": [None, "d2", None, "d1", None, "d1"],
+        "address_token": ["ad1", "ad2", None, "ad3", "ad2", "ad4"],
     }))
-    got = {(r["src"], r["dst"]) for r in score_links(engine).to_pylist()}
-    # b1 shares a phone with r1 and an e-mail with w1; b2 and s1 share nothing
-    assert got == {("b1", "r1"), ("r1", "b1"), ("b1", "w1"), ("w1", "b1")}
+    got = {(r["kind"], r["src"], r["dst"]) for r in score_links(engine).to_pylist()}
+    # b1 shares a phone with r1 and an e-mail with w1; w1 and w2 share a device; b2 and s1 an address
+    holder = {("b1", "r1"), ("r1", "b1"), ("b1", "w1"), ("w1", "b1")}
+    household = {("w1", "w2"), ("w2", "w1"), ("b2", "s1"), ("s1", "b2")}
+    assert got == {("holder", *pair) for pair in holder} | {("household", *pair) for pair in household}
+
+
+def test_household_links_feed_their_own_columns() -> None:
+    links = pa.table({"src": ["w1", "w2"], "dst": ["w2", "w1"], "kind": ["household", "household"]})
+    scores = np.array([[0.8], [0.1]])  # w1, w2
+    got = dict(zip(second_stage_columns(["t"]), second_stage(pa.table({"src": [], "dst": [], "n": []},
+              schema=pa.schema([("src", pa.string()), ("dst", pa.string()), ("n", pa.int64())])),
+              links, ["w1", "w2"], scores)[1], strict=True))
+    assert got["house_max_t"] == 0.8 and got["party_max_t"] == 0.0  # a household is not one person
 
 
 def _world(seed: int) -> tuple[pa.Table, pa.Table, dict[str, set[str]]]:

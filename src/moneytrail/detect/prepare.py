@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from moneytrail.detect.holders import same_holder
+from moneytrail.detect.holders import same_holder, same_household
 from moneytrail.detect.lists import eur_per_usd, fx_rates, sql_in, utc_offsets
 from moneytrail.errors import UserError
 from moneytrail.ingest.schemas import SITE_REPORTS
@@ -140,7 +140,7 @@ def register_reference_tables(engine: Engine) -> None:
 
 
 def prepare(engine: Engine, source: str = "transactions", member_id: str | None = None) -> None:
-    """Materialise `detect_txn` and the holder links from the transactions (optionally one member's rows only)."""
+    """Materialise `detect_txn`, the holder and household links (optionally from one member's rows only)."""
     if not engine.has_table(source):
         raise UserError(f"no {source} table in the warehouse: run `moneytrail ingest` first")
     register_reference_tables(engine)
@@ -152,5 +152,6 @@ def prepare(engine: Engine, source: str = "transactions", member_id: str | None 
     )
     engine.create_table("detect_txn", sql)
     same_holder(engine, member_id)
+    same_household(engine, member_id)
     base = HOTLIST_BASE_SQL.format(categories=sql_in("hotlist_site_categories"))
     engine.create_table("detect_hotlist", DETECT_HOTLIST_SQL.format(base=base))

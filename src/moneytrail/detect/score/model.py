@@ -46,7 +46,7 @@ from moneytrail.warehouse.engine import Engine
 
 TRAIN_SHARE = 0.7
 MIN_POSITIVES = 4  # a typology with fewer labelled accounts gets no model
-MODEL_KIND = "lightgbm-one-vs-rest-v4"  # v4: stages beyond the second; each model the mean of its fold models
+MODEL_KIND = "lightgbm-one-vs-rest-v5"  # v5: later stages also read the household's scores (house_max_*)
 
 
 def account_frame(engine: Engine, params: GraphParams | None = None, typologies: list[str] | None = None) -> pa.Table:
@@ -232,11 +232,13 @@ def train(
     oof = np.column_stack([first_stage[t][0] for t in typologies])  # each typology's best stage so far
     best = {t: _Best(1, x, *_f1_at_best(ys[t], oof[:, j])) for j, t in enumerate(typologies)}
     stages: dict[str, dict[str, list[str]]] = {t: {"1": first_stage[t][1]} for t in typologies}
+    stage_f1 = {t: {"1": round(best[t].f1, 4)} for t in typologies}  # out-of-fold F1 of every stage tried
     for stage in range(2, (rounds if pairs is not None else 1) + 1):
         xs = np.hstack([x, second_stage(pairs, links, nodes, oof)])  # every typology reads the stage before's
         for j, typology in enumerate(typologies):
             scores, ensemble = _repeated_out_of_fold(xs, ys[typology], seed, groups[typology], hard[typology])
             threshold, f1 = _f1_at_best(ys[typology], scores)
+            stage_f1[typology][str(stage)] = round(f1, 4)
             if f1 > best[typology].f1:
                 best[typology] = _Best(stage, xs, threshold, f1)
                 stages[typology][str(stage)] = ensemble
@@ -251,7 +253,7 @@ def train(
             held = np.asarray(fitted.predict_proba(features[late]), dtype=np.float64)
             tested = metrics(y[late], held[:, 1], threshold).as_dict()
         models[typology] = {"stage": stage, "threshold": threshold, "support": int(y.sum()), "metrics": tested,
-                            "stages": stages[typology]}
+                            "out_of_fold_f1": stage_f1[typology], "stages": stages[typology]}
     meta = {
         "kind": MODEL_KIND,
         "features": columns,

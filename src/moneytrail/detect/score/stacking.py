@@ -9,6 +9,8 @@ other members. The first stage scores every account per typology; the second add
 - per typology, the largest score among the person's accounts at other members (`party_max_*`):
   accounts whose holders share a phone or e-mail token (`detect.holders`: the coalition's
   cross-member link; a card is linked through the issuing bank's records);
+- per typology, the largest score among the accounts of the holder's household (`house_max_*`):
+  holders who share a device or an address (INDICATORS.md rule 15: a family operation's wallets);
 - the node's place in the subgraph of suspicious accounts (`sg_*`).
 
 In training the first-stage scores are out-of-fold, so no account's own label leaks into its
@@ -22,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 
-from moneytrail.detect.holders import SAME_HOLDER_TABLE, same_holder
+from moneytrail.detect.holders import SAME_HOLDER_TABLE, SAME_HOUSEHOLD_TABLE, same_holder, same_household
 from moneytrail.detect.prepare import register_reference_tables
 from moneytrail.detect.score.exposure import PAIRS_TABLE
 from moneytrail.warehouse.engine import Engine, check_name
@@ -146,16 +149,31 @@ def suspicious_shapes(edges: Edges, scores: Matrix, cut: float = SUSPICIOUS_CUT)
     return out
 
 
+HOLDER, HOUSEHOLD = "holder", "household"  # the kinds of link `score_links` returns
+
+
 def score_links(engine: Engine) -> pa.Table:
-    """src, dst: two accounts (tokens) whose holders share a phone or e-mail token, both directions."""
-    if not engine.has_table(SAME_HOLDER_TABLE):
+    """src, dst, kind: two accounts (tokens) whose holders are one person (`holder`: a shared phone or e-mail
+    token) or one household (`household`: a shared device or address token), both directions."""
+    if not engine.has_table(SAME_HOLDER_TABLE) or not engine.has_table(SAME_HOUSEHOLD_TABLE):
         register_reference_tables(engine)  # accounts and parties, or empty stand-ins: no links
         same_holder(engine)
-    return engine.query(f"SELECT token AS src, other_token AS dst FROM {SAME_HOLDER_TABLE}")
+        same_household(engine)
+    return engine.query(
+        f"""SELECT token AS src, other_token AS dst, '{HOLDER}' AS kind FROM {SAME_HOLDER_TABLE}
+        UNION ALL SELECT token, other_token, '{HOUSEHOLD}' FROM {SAME_HOUSEHOLD_TABLE}"""
+    )
+
+
+def links_of_kind(links: pa.Table | None, kind: str) -> pa.Table | None:
+    """The links of one kind; a table without a `kind` column holds holder links only."""
+    if links is None or "kind" not in links.column_names:
+        return links if kind == HOLDER else None
+    return links.filter(pc.equal(links.column("kind"), kind))
 
 
 def party_columns(typologies: list[str]) -> list[str]:
-    return [f"party_max_{t}" for t in typologies]
+    return [f"{prefix}_max_{t}" for prefix in ("party", "house") for t in typologies]
 
 
 def party_scores(links: Edges, scores: Matrix) -> Matrix:
@@ -173,5 +191,8 @@ def second_stage_columns(typologies: list[str]) -> list[str]:
 def second_stage(pairs: pa.Table, links: pa.Table | None, nodes: list[str], scores: Matrix) -> Matrix:
     """The second stage's extra inputs (column order of `second_stage_columns`); `scores` rows follow `nodes`."""
     paid = edges_of(pairs, nodes)  # read once: neighbours and shapes share it
-    return np.hstack([neighbour_scores(paid, scores), party_scores(edges_of(links, nodes), scores),
-                      suspicious_shapes(paid, scores)])
+    return np.hstack([
+        neighbour_scores(paid, scores),
+        *(party_scores(edges_of(links_of_kind(links, kind), nodes), scores) for kind in (HOLDER, HOUSEHOLD)),
+        suspicious_shapes(paid, scores),
+    ])
