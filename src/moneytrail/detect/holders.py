@@ -47,16 +47,19 @@ SAME_HOLDER_SQL = _links_sql(("phone_token", "email_token"))
 SAME_HOUSEHOLD_SQL = _links_sql(("device_token", "address_token"))
 
 
+def _write_links(engine: Engine, table: str, sql: str, member_id: str | None) -> None:
+    member_filter = "" if member_id is None else f"AND a.member_id = {literal(member_id)}"
+    engine.create_table(table, sql.format(member_filter=member_filter))
+
+
 def same_holder(engine: Engine, member_id: str | None = None) -> None:
     """Write `detect_same_holder(token, other_token)`, both directions; one member's records only when given.
 
     Needs `accounts` and `parties` (empty stand-ins are fine: no links).
     """
-    member_filter = "" if member_id is None else f"AND a.member_id = {literal(member_id)}"
-    engine.create_table(SAME_HOLDER_TABLE, SAME_HOLDER_SQL.format(member_filter=member_filter))
+    _write_links(engine, SAME_HOLDER_TABLE, SAME_HOLDER_SQL, member_id)
 
 
 def same_household(engine: Engine, member_id: str | None = None) -> None:
     """Write `detect_same_household(token, other_token)`: holders sharing a device or address token, both directions."""
-    member_filter = "" if member_id is None else f"AND a.member_id = {literal(member_id)}"
-    engine.create_table(SAME_HOUSEHOLD_TABLE, SAME_HOUSEHOLD_SQL.format(member_filter=member_filter))
+    _write_links(engine, SAME_HOUSEHOLD_TABLE, SAME_HOUSEHOLD_SQL, member_id)
