@@ -8,9 +8,11 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from moneytrail.detect.score import model
 from moneytrail.detect.score.learn import best_threshold, feature_values, grouped_folds
 from moneytrail.detect.score.model import FOLDS, OOF_REPEATS, _fit, _schemes, apply, train
 
@@ -137,10 +139,14 @@ def test_a_tie_in_f1_is_broken_towards_recall() -> None:
     assert best_threshold(y, scores, tie=0.25) == 0.8  # within the tie: the lower threshold
 
 
-def test_every_account_of_another_typology_is_kept_as_a_negative(tmp_path: Path) -> None:
+def test_every_account_of_another_typology_is_kept_as_a_negative(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # stack accounts look like scatter-gather accounts in all but one feature; ordinary accounts look
     # like neither. A sample of 50 ordinary accounts per positive keeps only a few stack accounts: too
-    # few for a tree to learn the one feature that tells them apart.
+    # few for a tree to learn the one feature that tells them apart. (The floor on the sample is
+    # lifted: at this size it would keep every account.)
+    monkeypatch.setattr(model, "NEGATIVES_AT_LEAST", 0)
     rng = np.random.default_rng(3)
     n_ordinary, n_each = 12_000, 60
     layered = np.r_[np.zeros(n_ordinary), np.ones(2 * n_each)] + rng.normal(0, 0.05, n_ordinary + 2 * n_each)
@@ -164,3 +170,17 @@ def test_every_account_of_another_typology_is_kept_as_a_negative(tmp_path: Path)
     rows = [m.booster_.dump_model()["tree_info"][0]["tree_structure"]["internal_count"] for m in
             (_fit(x, y, 0), _fit(x, y, 0, hard))]
     assert rows == [n_each * 51, n_each * 51 + n_each]  # the sample, then the sample and every stack account
+
+
+def test_a_rare_typology_still_sees_a_floor_of_ordinary_accounts() -> None:
+    # 30 positives would keep 1,500 of 30,000 ordinary accounts; the floor keeps 20,000, and every
+    # hard negative on top. With fewer ordinary accounts than the floor, all are kept.
+    rng = np.random.default_rng(5)
+    for n_ordinary, expected in ((30_000, model.NEGATIVES_AT_LEAST), (12_000, 12_000)):
+        y = np.r_[np.zeros(n_ordinary, dtype=np.int64), np.ones(30, dtype=np.int64)]
+        x = np.column_stack([y + rng.normal(0, 0.3, len(y)), rng.random(len(y))])
+        hard = np.zeros(len(y), dtype=bool)
+        hard[:10] = True
+        fitted = _fit(x, y, 0, hard)
+        rows = fitted.booster_.dump_model()["tree_info"][0]["tree_structure"]["internal_count"]
+        assert rows == 30 + expected + (10 if expected < n_ordinary else 0)

@@ -99,10 +99,15 @@ def _columns(frame: pa.Table) -> list[str]:
 
 
 NEGATIVES_PER_POSITIVE = 50  # ordinary accounts kept per labelled one when fitting (all are scored)
+# ... and never fewer than this many: a typology with a few dozen accounts (trafficking: 38 at 2M
+# transactions) otherwise sees ~2,000 of the ~220,000 ordinary accounts, too few to meet the ordinary
+# accounts that look like it, which then outrank its unseen schemes (BENCHMARKS.md, 2026-12-03).
+NEGATIVES_AT_LEAST = 20_000
 
 
 def _fit(x: np.ndarray, y: np.ndarray, seed: int, hard: np.ndarray | None = None) -> lgb.LGBMClassifier:
-    """Fit on every positive, every `hard` negative and a random sample of the other negatives.
+    """Fit on every positive, every `hard` negative and a random sample of the other negatives
+    (`NEGATIVES_PER_POSITIVE` per positive, at least `NEGATIVES_AT_LEAST`).
 
     A typology has a few hundred accounts among ~100k ordinary ones; the trees learn from the
     ordinary ones near the boundary, and a sample of them keeps those while fitting several times
@@ -113,7 +118,7 @@ def _fit(x: np.ndarray, y: np.ndarray, seed: int, hard: np.ndarray | None = None
     """
     keep = (y > 0) if hard is None else (y > 0) | hard
     negatives = np.flatnonzero(~keep)
-    wanted = int((y > 0).sum()) * NEGATIVES_PER_POSITIVE
+    wanted = max(int((y > 0).sum()) * NEGATIVES_PER_POSITIVE, NEGATIVES_AT_LEAST)
     if len(negatives) > wanted:
         keep[np.random.default_rng(seed).choice(negatives, size=wanted, replace=False)] = True
     else:
