@@ -176,11 +176,11 @@ def test_a_rare_typology_still_sees_a_floor_of_ordinary_accounts() -> None:
     # 30 positives would keep 1,500 of 30,000 ordinary accounts; the floor keeps 20,000, and every
     # hard negative on top. With fewer ordinary accounts than the floor, all are kept.
     rng = np.random.default_rng(5)
-    for n_ordinary, expected in ((30_000, model.NEGATIVES_AT_LEAST), (12_000, 12_000)):
+    for n_ordinary, expected in ((30_000, 30 + 10 + model.NEGATIVES_AT_LEAST), (12_000, 30 + 12_000)):
         y = np.r_[np.zeros(n_ordinary, dtype=np.int64), np.ones(30, dtype=np.int64)]
         x = np.column_stack([y + rng.normal(0, 0.3, len(y)), rng.random(len(y))])
         hard = np.zeros(len(y), dtype=bool)
         hard[:10] = True
         fitted = _fit(x, y, 0, hard)
         rows = fitted.booster_.dump_model()["tree_info"][0]["tree_structure"]["internal_count"]
-        assert rows == 30 + expected + (10 if expected < n_ordinary else 0)
+        assert rows == expected

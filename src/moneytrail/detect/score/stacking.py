@@ -150,6 +150,8 @@ def suspicious_shapes(edges: Edges, scores: Matrix, cut: float = SUSPICIOUS_CUT)
 
 
 HOLDER, HOUSEHOLD = "holder", "household"  # the kinds of link `score_links` returns
+# each kind's column prefix, in the order `second_stage` lays their columns out
+LINK_PREFIXES = {HOLDER: "party", HOUSEHOLD: "house"}
 
 
 def score_links(engine: Engine) -> pa.Table:
@@ -172,8 +174,8 @@ def links_of_kind(links: pa.Table | None, kind: str) -> pa.Table | None:
     return links.filter(pc.equal(links.column("kind"), kind))
 
 
-def party_columns(typologies: list[str]) -> list[str]:
-    return [f"{prefix}_max_{t}" for prefix in ("party", "house") for t in typologies]
+def link_columns(typologies: list[str]) -> list[str]:
+    return [f"{prefix}_max_{t}" for prefix in LINK_PREFIXES.values() for t in typologies]
 
 
 def party_scores(links: Edges, scores: Matrix) -> Matrix:
@@ -185,7 +187,7 @@ def party_scores(links: Edges, scores: Matrix) -> Matrix:
 
 
 def second_stage_columns(typologies: list[str]) -> list[str]:
-    return [*neighbour_columns(typologies), *party_columns(typologies), *SHAPE_COLUMNS]
+    return [*neighbour_columns(typologies), *link_columns(typologies), *SHAPE_COLUMNS]
 
 
 def second_stage(pairs: pa.Table, links: pa.Table | None, nodes: list[str], scores: Matrix) -> Matrix:
@@ -193,6 +195,6 @@ def second_stage(pairs: pa.Table, links: pa.Table | None, nodes: list[str], scor
     paid = edges_of(pairs, nodes)  # read once: neighbours and shapes share it
     return np.hstack([
         neighbour_scores(paid, scores),
-        *(party_scores(edges_of(links_of_kind(links, kind), nodes), scores) for kind in (HOLDER, HOUSEHOLD)),
+        *(party_scores(edges_of(links_of_kind(links, kind), nodes), scores) for kind in LINK_PREFIXES),
         suspicious_shapes(paid, scores),
     ])
