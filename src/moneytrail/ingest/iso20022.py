@@ -188,8 +188,14 @@ def _drop(element: Any) -> None:
     parent = element.getparent()
     if parent is None:
         element.clear(keep_tail=False)
-    else:
-        del parent[: parent.index(element) + 1]
+        return
+    end = parent.index(element) + 1
+    # Emptied first: lxml frees a subtree no Python object points into at C speed, but one whose
+    # root we still hold (the container) it moves to a document of its own, visiting every node
+    # to fix its namespaces - a third of the reader's time on a camt.053 file.
+    for handled in parent[:end]:
+        handled.clear(keep_tail=False)
+    del parent[:end]
 
 
 def read_iso20022(path: Path, context: ReadContext) -> Iterator[Batch]:
