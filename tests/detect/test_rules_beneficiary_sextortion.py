@@ -174,13 +174,10 @@ def test_rule18_liquidity_hunt(duck: Engine) -> None:
 
 
 def test_rule18_not_new(duck: Engine) -> None:
-    _victims(
-        duck,
-        [
-            txn(src_account="m1:teen", dst_account="ext:shop", ts=at(-10), mcc="5947", channel="card"),
-            txn(src_account="m1:teen", dst_account="ext:shop", ts=at(1), mcc="5947", channel="card"),
-        ],
-    )
+    # a weekly USD 50 gift card for twelve weeks: one more after the burst is the customer's habit
+    buys = [txn(src_account="m1:teen", dst_account="ext:shop", ts=at(d), mcc="5947", channel="card")
+            for d in [-7 * week for week in range(1, 13)] + [1]]
+    _victims(duck, buys)
     assert subjects(duck, "sext_liquidity_hunt") == set()
 
 

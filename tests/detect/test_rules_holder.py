@@ -91,7 +91,22 @@ def test_rule18_gift_cards_on_the_victims_card_at_another_member(duck: Engine) -
 
 
 def test_rule18_not_new_for_the_holder(duck: Engine) -> None:
-    # the teen's card bought gift cards a month before the burst: not new for the customer
-    _sextortion_world(duck, [card("tcard", -30, "5947", 50), card("tcard", 1.5, "5947", 100)])
+    # the teen's card buys a USD 60 gift card every week: USD 100 after the burst is the customer's habit
+    habit = [card("tcard", -7 * week, "5947", 60) for week in range(1, 13)]
+    _sextortion_world(duck, [*habit, card("tcard", 1.5, "5947", 100)])
     assert subjects(duck, "sext_victim_burst") == {"p2p:teen"}
     assert subjects(duck, "sext_liquidity_hunt") == set()
+
+
+def test_rule18_one_earlier_gift_card_does_not_hide_the_hunt(duck: Engine) -> None:
+    # a birthday gift card a month before: USD 100 within hours of the burst is still far from the habit
+    _sextortion_world(duck, [card("tcard", -30, "5947", 50), card("tcard", 1.5, "5947", 100)])
+    assert subjects(duck, "sext_liquidity_hunt") == {"net:tcard", "p2p:teen"}
+
+
+def test_rule18_each_burst_has_its_own_window(duck: Engine) -> None:
+    # an earlier burst to another payee 20 days before does not move the window of the later one
+    earlier = [txn(member_id="p2p", src_account="p2p:teen", dst_account="ext:scam0", ts=at(-20, hours=h), amount=a,
+                   channel="p2p", dst_country="NG") for h, a in ((0, 80), (10, 200))]
+    _sextortion_world(duck, [*earlier, card("tcard", 1.5, "5947", 100)])
+    assert subjects(duck, "sext_liquidity_hunt") == {"net:tcard", "p2p:teen"}
