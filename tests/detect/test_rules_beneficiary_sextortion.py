@@ -234,3 +234,10 @@ def test_rule20_recovery_scam(duck: Engine) -> None:
         ],
     )
     assert subjects(duck, "sext_recovery_scam") == {"m1:teen", "ext:fixer"}  # the victim and the scammer
+
+
+def test_rule20_after_the_latest_burst(duck: Engine) -> None:
+    # the teen's first burst was 60 days before the one the "recovery" payment follows
+    earlier = [pay("m1:teen", "ext:old", -24 * 60, 80), pay("m1:teen", "ext:old", -24 * 60 + 10, 150)]
+    _victims(duck, [*earlier, pay("m1:teen", "ext:fixer", 24 * 5, 200, reference="data recovery service")])
+    assert subjects(duck, "sext_recovery_scam") == {"m1:teen", "ext:fixer"}
