@@ -3,7 +3,8 @@
 A spec's `sql` is a Jinja template that selects one row per evidence transaction:
 `subject, txn_id, weight` (weight multiplies the rule's score). The template sees
 `p` (the parameters, defaults overridden per run), `hits(rule_id)` (the evidence rows
-of an earlier rule, for rules defined as "rule N and ..."), and the reference-data
+of an earlier rule, for rules defined as "rule N and ..."), `burst_starts(rule_id, hours)`
+(where each run of that rule's evidence payments per subject starts), and the reference-data
 helpers `in_list`, `mcc`, `keywords`, `values_in`, `days` and `hours`.
 """
 
@@ -64,6 +65,17 @@ class RuleSpec:
 
 def hits_table(rule_id: str) -> str:
     return check_name(f"hits_{rule_id}")
+
+
+def burst_starts(rule_id: str, gap_hours: float) -> str:
+    """A subquery of `(subject, burst_t)`: each evidence payment of `rule_id` that follows no other
+    of the same subject within `gap_hours` starts a burst. Rules stated "within N of a burst" judge
+    each burst on its own, so an earlier, unrelated burst does not move their window."""
+    gap = int(float(gap_hours) * 3600)
+    return f"""(SELECT DISTINCT subject, t_s AS burst_t FROM (
+        SELECT h.subject, d.t_s, lag(d.t_s) OVER (PARTITION BY h.subject ORDER BY d.t_s) AS prev_t
+        FROM {hits_table(rule_id)} h JOIN detect_txn d ON d.txn_id = h.txn_id) evidence
+    WHERE prev_t IS NULL OR t_s - prev_t > {gap})"""
 
 
 def load_spec(path: Path) -> RuleSpec:
@@ -130,6 +142,7 @@ def render(spec: RuleSpec, values: dict[str, Any]) -> str:
         body = _env.from_string(spec.sql).render(
             p=values,
             hits=hits_table,
+            burst_starts=burst_starts,
             in_list=lists.sql_in,
             mcc=lists.sql_mcc,
             keywords=lists.sql_keywords,
