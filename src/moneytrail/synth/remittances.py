@@ -2,7 +2,8 @@
 PesoPocket credit and the relative's cash-out, all linked by the transfer id.
 
 Most go to relatives (shared surname, declared relationship and purpose); some go to friends
-or partners with no family link, in small even amounts, late at night: the look-alikes.
+or partners with no family link (each sender's own one or two), in small even amounts, late at
+night: the look-alikes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,19 @@ def _cents(x: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(x, dtype=np.float64) * 100).astype(np.int64)
 
 
+def _friends(wallets: np.ndarray, who: np.ndarray, second: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(wallet holder, relationship) of each transfer to a friend or partner abroad: one of the
+    sender's own two, the same in every period (a fixed hash of sender, slot and seed), not a
+    stranger drawn afresh for each transfer: people send money to people they know."""
+    mixed = (who.astype(np.uint64) << np.uint64(1)) | second.astype(np.uint64)
+    mixed = mixed + np.uint64(seed * 0x9E3779B97F4A7C15 % 2**64)
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):  # splitmix64's finaliser
+        mixed = (mixed ^ (mixed >> np.uint64(shift))) * np.uint64(factor)
+    mixed = mixed ^ (mixed >> np.uint64(31))
+    kinds = np.asarray(["friend", "partner", "other"], dtype=object)
+    return wallets[(mixed % np.uint64(len(wallets))).astype(np.int64)], kinds[(mixed >> np.uint64(40)) % np.uint64(3)]
+
+
 def remittances(per: Period, n: int) -> dict[tuple[str, str], pa.Table]:
     ctx = per.ctx
     rng, pop, world = ctx.rng, ctx.pop, ctx.world
@@ -55,8 +69,9 @@ def remittances(per: Period, n: int) -> dict[tuple[str, str], pa.Table]:
     family = (count > 0) & (rng.random(n) < 0.92)
     edge = order[np.minimum(lo + (rng.random(n) * np.maximum(count, 1)).astype(np.int64), len(order) - 1)]
     wallets = pop.holders("wallet")
-    receiver = _where(family, rel["receiver"][edge], wallets[rng.integers(0, len(wallets), size=n)])
-    relationship = _where(family, rel["relationship"][edge], _pick(rng, ["friend", "partner", "other"], n))
+    friend, friend_relationship = _friends(wallets, who, rng.random(n) < 0.3, ctx.seed)
+    receiver = _where(family, rel["receiver"][edge], friend)
+    relationship = _where(family, rel["relationship"][edge], friend_relationship)
     purpose = _where(family & (rng.random(n) < 0.8), _lookup(PURPOSE, relationship),
                        _pick(rng, ["education", "medical", "gift", "family_support", "other", "business"], n))
     payout = world["remittance_payout"]
