@@ -82,6 +82,19 @@ def test_rule3_many_senders_coalition(duck: Engine) -> None:
     assert found[0]["member_id"] is None  # evidence from three members
 
 
+def test_rule3_the_remittance_partner_is_not_a_sender(duck: Engine) -> None:
+    rows = []
+    for dst, senders in (("pw:ring", ["a", "b", "c"]), ("pw:pair", ["d", "e", "d"])):
+        for i, sender in enumerate(senders):
+            ref = f"GT{dst[3:]}{i}"
+            # the remitter names the sender; the e-wallet's credit of the same transfer names the partner
+            rows.append(remit(f"rem:{sender}", i, dst=dst, member_id="rem", txn_id=f"rem:{ref}"))
+            rows.append(remit("ext:globesend", i, dst=dst, member_id="pw", reference=f"partner_ref={ref.lower()}"))
+    load(duck, rows)
+    # two people and the partner are not three senders
+    assert {a["subject"] for a in alerts_of(duck, "lsac_many_senders")} == {"ring"}
+
+
 def test_rule4_odd_hours(duck: Engine) -> None:
     # US sender (UTC-5): 05:00 UTC is midnight local; 18:00 UTC is 13:00 local
     night = [remit("m1:night", d, ts=at(d, hours=-7)) for d in (0, 1, 2)]

@@ -4,7 +4,8 @@ A spec's `sql` is a Jinja template that selects one row per evidence transaction
 `subject, txn_id, weight` (weight multiplies the rule's score). The template sees
 `p` (the parameters, defaults overridden per run), `hits(rule_id)` (the evidence rows
 of an earlier rule, for rules defined as "rule N and ..."), `burst_starts(rule_id, hours)`
-(where each run of that rule's evidence payments per subject starts), and the reference-data
+(where each run of that rule's evidence payments per subject starts), `payout_senders()` (the
+real sender of a payout leg that names the remittance partner), and the reference-data
 helpers `in_list`, `mcc`, `keywords`, `values_in`, `days` and `hours`.
 """
 
@@ -78,6 +79,21 @@ def burst_starts(rule_id: str, gap_hours: float) -> str:
     WHERE prev_t IS NULL OR t_s - prev_t > {gap})"""
 
 
+def payout_senders() -> str:
+    """A subquery of `(txn_id, src_token, src_surname)`: for each payout leg that names the
+    remittance partner where the sender should be (an e-wallet credit carrying `partner_ref=`), the
+    sender in the remitter's own record of that transfer: another member's row with that id and
+    the same beneficiary token. Rules that count senders take this one, so the partner is not
+    counted as a sender and the same transfer not as two (coalition)."""
+    return """(SELECT p.txn_id, s.src_token, s.src_surname FROM (
+        SELECT txn_id, member_id, dst_token,
+            nullif(regexp_extract(reference, 'partner_ref=([a-z0-9_-]+)', 1), '') AS ref
+        FROM detect_txn WHERE reference LIKE '%partner_ref=%') p
+    JOIN (SELECT lower(regexp_extract(txn_id, ':([^:]+)$', 1)) AS ref, member_id, dst_token, src_token, src_surname
+        FROM detect_txn WHERE dst_token IS NOT NULL) s
+    ON s.ref = p.ref AND s.member_id <> p.member_id AND s.dst_token = p.dst_token)"""
+
+
 def load_spec(path: Path) -> RuleSpec:
     try:
         raw = yaml.safe_load(path.read_text())
@@ -143,6 +159,7 @@ def render(spec: RuleSpec, values: dict[str, Any]) -> str:
             p=values,
             hits=hits_table,
             burst_starts=burst_starts,
+            payout_senders=payout_senders,
             in_list=lists.sql_in,
             mcc=lists.sql_mcc,
             keywords=lists.sql_keywords,
