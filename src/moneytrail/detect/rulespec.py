@@ -152,21 +152,26 @@ def load_rules(directory: Path | None = None) -> list[RuleSpec]:
     return ordered
 
 
+def render_template(text: str, **extra: Any) -> str:
+    """DuckDB SQL from a template with the rules' helpers (lists, keywords, MCC sets, hits, ...)."""
+    return _env.from_string(text).render(
+        hits=hits_table,
+        burst_starts=burst_starts,
+        payout_senders=payout_senders,
+        in_list=lists.sql_in,
+        mcc=lists.sql_mcc,
+        keywords=lists.sql_keywords,
+        values_in=lambda vals: "(" + ", ".join(literal(v) for v in vals) + ")",
+        days=lambda n: int(float(n) * 86400),
+        hours=lambda n: int(float(n) * 3600),
+        **extra,
+    )
+
+
 def render(spec: RuleSpec, values: dict[str, Any]) -> str:
     """The rule's evidence query (DuckDB SQL): one row per (subject, txn_id) with its weight."""
     try:
-        body = _env.from_string(spec.sql).render(
-            p=values,
-            hits=hits_table,
-            burst_starts=burst_starts,
-            payout_senders=payout_senders,
-            in_list=lists.sql_in,
-            mcc=lists.sql_mcc,
-            keywords=lists.sql_keywords,
-            values_in=lambda vals: "(" + ", ".join(literal(v) for v in vals) + ")",
-            days=lambda n: int(float(n) * 86400),
-            hours=lambda n: int(float(n) * 3600),
-        )
+        body = render_template(spec.sql, p=values)
     except jinja2.TemplateError as error:
         raise UserError(f"rule {spec.id}: {error}") from None
     return (

@@ -40,6 +40,7 @@ from moneytrail.detect.score.learn import (
     metrics,
     out_of_fold,
 )
+from moneytrail.detect.score.profile import profile_features
 from moneytrail.detect.score.stacking import edges_of, second_stage, second_stage_columns
 from moneytrail.errors import UserError
 from moneytrail.warehouse.engine import Engine
@@ -58,6 +59,7 @@ def account_frame(engine: Engine, params: GraphParams | None = None, typologies:
     transaction_edges(engine)
     graph_features(engine, "gf_edges", params, table="score_graph_features")
     flow_features(engine, "gf_edges", table="score_flow_features")
+    profile_columns = profile_features(engine, table="score_profile")
     typologies = typologies if typologies is not None else sorted({spec.typology for spec in load_rules()})
     payment_pairs(engine, "gf_edges")
     exposure_features(engine, PAIRS_TABLE, typologies, table="score_exposure")
@@ -76,12 +78,13 @@ def account_frame(engine: Engine, params: GraphParams | None = None, typologies:
         rule_cols = ", " + ", ".join(f"coalesce(h.rule_{r}, 0) AS rule_{r}" for r in rules)
     flow_cols = ", ".join(f"coalesce(fl.{c}, 0) AS {c}" for c in FLOW_COLUMNS)
     exposure_cols = ", ".join(f"coalesce(x.{c}, 0) AS {c}" for c in exposure_columns(typologies))
+    profile_cols = "".join(f", coalesce(pr.{c}, 0) AS {c}" for c in profile_columns)
     join_rules = "LEFT JOIN score_rule_hits h ON h.node = f.node" if rules else ""
     engine.create_table(
         "score_features",
-        f"""SELECT f.*, {flow_cols}, {exposure_cols}{rule_cols}
+        f"""SELECT f.*, {flow_cols}, {exposure_cols}{profile_cols}{rule_cols}
         FROM score_graph_features f LEFT JOIN score_flow_features fl ON fl.node = f.node
-        LEFT JOIN score_exposure x ON x.node = f.node {join_rules}""",
+        LEFT JOIN score_exposure x ON x.node = f.node LEFT JOIN score_profile pr ON pr.node = f.node {join_rules}""",
     )
     first_seen = engine.query(
         """SELECT node, min(t) AS first_t FROM (SELECT src AS node, t FROM gf_edges UNION ALL

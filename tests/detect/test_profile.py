@@ -1,0 +1,106 @@
+"""Payment-profile features on a hand-made `detect_txn`, the same on DuckDB and Spark."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from moneytrail.detect.score.profile import load_profiles, profile_features
+from moneytrail.errors import UserError
+from moneytrail.warehouse.engine import Engine
+
+COLUMNS = {
+    "txn_id": pa.string(), "member_id": pa.string(), "src_token": pa.string(), "dst_token": pa.string(),
+    "channel": pa.string(), "src_country": pa.string(), "dst_country": pa.string(), "local_hour": pa.int32(),
+    "amount": pa.float64(), "amount_eur": pa.float64(), "reference": pa.string(), "src_surname": pa.string(),
+    "dst_surname": pa.string(), "src_age_band": pa.string(), "mcc": pa.string(), "merchant_id": pa.string(),
+}
+
+
+def _txn(rows: list[tuple[object, ...]]) -> pa.Table:
+    names = [n for n in COLUMNS if n not in ("src_age_band", "mcc", "merchant_id")]
+    data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
+    data["src_age_band"] = [r[len(names)] if len(r) > len(names) else "25-34" for r in rows]
+    data["mcc"] = data["merchant_id"] = [None] * len(rows)
+    return pa.table(data, schema=pa.schema(list(COLUMNS.items())))
+
+
+def _rows() -> list[tuple[object, ...]]:
+    return [
+        # txn, member, src, dst, channel, from, to, local hour, amount, EUR, reference, surnames
+        # "u" in the US sends four remittances to the Philippines: three at night, three small, two even
+        ("remitter:t1", "remitter", "u", "w1", "remittance", "US", "PH", 0, 60.0, 50.0, "school fees", "su", "sw"),
+        ("remitter:t2", "remitter", "u", "w1", "remittance", "US", "PH", 23, 55.5, 47.0, "hi", "su", "sw"),
+        ("remitter:t3", "remitter", "u", "w2", "remittance", "US", "PH", 2, 40.0, 34.0, "@angel_12", "su", "su"),
+        ("remitter:t4", "remitter", "u", "w2", "remittance", "US", "PH", 12, 401.0, 340.0, "", "su", "su"),
+        # "v" in Britain sends one to "w2" too
+        ("remitter:t5", "remitter", "v", "w2", "remittance", "GB", "PH", 3, 20.0, 23.0, "", "sv", "su"),
+        # ... "u" pays a neighbour at night at home: not to the corridor, but in the night share of its P2P
+        ("p2p_app:n1", "p2p_app", "u", "x", "p2p", "US", "US", 1, 20.0, 17.0, "", "su", "sx"),
+        # its bank "b" funded the first transfer; "b" also wired rent at home
+        ("remitter:t1:funding", "remitter", "b", "u", "wire", "US", "US", 0, 62.99, 52.5, "", "su", "su"),
+        ("bank_us:r", "bank_us", "b", "l", "wire", "US", "US", 10, 1000.0, 850.0, "rent", "su", "sl"),
+        # the wallet's own record of t1 names the remittance partner "gs" as the sender
+        ("ewallet_ph:c1", "ewallet_ph", "gs", "w1", "ewallet", "US", "PH", 0, 2900.0, 48.0,
+         "partner_ref=t1", None, "sw"),
+        # two teenagers and an adult pay "m" by P2P; one teenager pays "m2" too
+        ("p2p_app:y1", "p2p_app", "k1", "m", "p2p", "US", "US", 20, 50.0, 43.0, "", "s1", "sm", "<18"),
+        ("p2p_app:y2", "p2p_app", "k1", "m", "p2p", "US", "US", 21, 90.0, 77.0, "", "s1", "sm", "<18"),
+        ("p2p_app:y3", "p2p_app", "k2", "m", "p2p", "US", "US", 20, 50.0, 43.0, "", "s2", "sm", "18-24"),
+        ("p2p_app:y4", "p2p_app", "g", "m", "p2p", "US", "US", 20, 50.0, 43.0, "", "s3", "sm", "45-54"),
+        ("p2p_app:y5", "p2p_app", "k2", "m2", "p2p", "US", "US", 20, 50.0, 43.0, "", "s2", "sx", "18-24"),
+        # a card purchase abroad is not a transfer
+        ("cardnet:p", "cardnet", "u", "shop", "card", "US", "PH", 0, 30.0, 25.0, "", "su", None),
+    ]
+
+
+@pytest.mark.slow
+def test_profile_features_on_both_engines(engine: Engine) -> None:
+    engine.write_table("detect_txn", _txn(_rows()))
+    columns = profile_features(engine)
+    rows = {r["node"]: r for r in engine.table("profile_features").to_pylist()}
+    assert set(columns) <= set(engine.table("profile_features").column_names)
+    u = rows["u"]
+    assert (u["lsac_out"], u["lsac_out_payees"]) == (4, 2)
+    assert u["lsac_out_share"] == pytest.approx(4 / 6)  # of its six payments (the card purchase counts)
+    assert u["lsac_out_night"] == pytest.approx(3 / 4)
+    assert u["lsac_out_small"] == pytest.approx(3 / 4) and u["lsac_out_even"] == pytest.approx(2 / 4)
+    assert u["lsac_out_cover"] == pytest.approx(1 / 4) and u["lsac_out_handle"] == pytest.approx(1 / 4)
+    assert u["lsac_out_stranger"] == pytest.approx(2 / 4)
+    assert u["p2p_out_night"] == pytest.approx(4 / 5)  # five transfers, the card purchase is not one
+    b = rows["b"]  # the funding account carries the transfer it funded
+    assert (b["lsac_out"], b["lsac_out_night"]) == (1, 1.0)
+    assert b["lsac_out_share"] == pytest.approx(1 / 3)
+    w1 = rows["w1"]  # three credits of two transfers, all from "u": the partner is not a second sender
+    assert (w1["consumer_in"], w1["consumer_in_senders"]) == (3, 1)
+    assert w1["consumer_in_stranger"] == pytest.approx(1.0) and w1["consumer_in_night"] == pytest.approx(1.0)
+    assert rows["w2"]["consumer_in_stranger"] == pytest.approx(1 / 3)  # "u" shares its surname: family
+    # counterparties: the most foreign senders among the payees, the payers' mean night share
+    assert u["lsac_payee_senders"] == 2 and rows["v"]["lsac_payee_senders"] == 2
+    assert u["p2p_payee_senders"] == 2 and b["lsac_payee_senders"] == 1  # "b" funded the transfer to "w1"
+    assert w1["consumer_payer_night"] == pytest.approx(3 / 4)
+    assert rows["w2"]["consumer_payer_night"] == pytest.approx((3 / 4 + 3 / 4 + 1) / 3)
+    assert rows["x"]["consumer_payer_night"] == 0.0
+    m = rows["m"]  # two young payers, three of its four payments from them
+    assert (m["young_in_payers"], m["young_in_share"]) == (2, 0.75)
+    assert rows["k2"]["young_payee_payers"] == 2 and rows["g"]["young_payee_payers"] == 2
+    assert rows["m2"]["young_in_payers"] == 1 and rows["u"]["young_payee_payers"] == 0
+    assert rows["x"]["consumer_in"] == 0  # a transfer at home is not one from abroad
+    assert rows["shop"]["consumer_in"] == 0
+
+
+def test_profiles_file_is_checked(tmp_path: Path) -> None:
+    bad = tmp_path / "profiles.yaml"
+    bad.write_text("version: 1\nsets: {night: local_hour < 5}\nfeatures:\n  f: {side: out, share: nights}\n")
+    with pytest.raises(UserError, match="unknown set 'nights'"):
+        load_profiles(bad)
+    bad.write_text("version: 1\nsets: {night: local_hour < 5}\nfeatures:\n  f: {side: up, count: night}\n")
+    with pytest.raises(UserError, match="needs a side"):
+        load_profiles(bad)
+    bad.write_text("version: 1\nsets: {night: local_hour < 5}\nfeatures:\n  f: {side: out, share: night}\n"
+                   "  g: {side: out, counterparty_max: f}\n")
+    with pytest.raises(UserError, match="of the other side"):
+        load_profiles(bad)
+    assert "lsac_out_night" in load_profiles().columns
