@@ -23,7 +23,8 @@ def _txn(rows: list[tuple[object, ...]]) -> pa.Table:
     names = [n for n in COLUMNS if n not in ("src_age_band", "mcc", "merchant_id")]
     data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
     data["src_age_band"] = [r[len(names)] if len(r) > len(names) else "25-34" for r in rows]
-    data["mcc"] = data["merchant_id"] = [None] * len(rows)
+    data["mcc"] = [r[3].split(":")[1] if r[0].startswith("cardnet:") else None for r in rows]
+    data["merchant_id"] = [None] * len(rows)
     return pa.table(data, schema=pa.schema(list(COLUMNS.items())))
 
 
@@ -52,7 +53,15 @@ def _rows() -> list[tuple[object, ...]]:
         ("p2p_app:y4", "p2p_app", "g", "m", "p2p", "US", "US", 20, 50.0, 43.0, "", "s3", "sm", "45-54"),
         ("p2p_app:y5", "p2p_app", "k2", "m2", "p2p", "US", "US", 20, 50.0, 43.0, "", "s2", "sx", "18-24"),
         # a card purchase abroad is not a transfer
-        ("cardnet:p", "cardnet", "u", "shop", "card", "US", "PH", 0, 30.0, 25.0, "", "su", None),
+        ("cardnet:p", "cardnet", "u", "shop:5411", "card", "US", "PH", 0, 30.0, 25.0, "", "su", None),
+        # "u"'s card at a webcam merchant (MCC 5967) at night and a VPN (5734) by day; a webcam refund
+        ("cardnet:c1", "cardnet", "cu", "cam:5967", "card", "US", "US", 1, 20.0, 17.0, "", "su", None),
+        ("cardnet:c2", "cardnet", "cu", "vpn:5734", "card", "US", "US", 14, 9.0, 8.0, "", "su", None),
+        ("cardnet:c3", "cardnet", "cu", "cam:5967", "card", "US", "US", 2, -20.0, -17.0, "", "su", None),
+        # "v" (young) pays an account in Nigeria twice, "z" once: two senders into a JOC-SEXT account
+        ("remitter:n1", "remitter", "v", "ng", "remittance", "GB", "NG", 15, 300.0, 340.0, "", "sv", None, "18-24"),
+        ("remitter:n2", "remitter", "v", "ng", "remittance", "GB", "NG", 16, 300.0, 340.0, "", "sv", None, "18-24"),
+        ("remitter:n3", "remitter", "z", "ng", "remittance", "US", "NG", 16, 100.0, 85.0, "", "sz", None),
     ]
 
 
@@ -88,7 +97,12 @@ def test_profile_features_on_both_engines(engine: Engine) -> None:
     assert rows["k2"]["young_payee_payers"] == 2 and rows["g"]["young_payee_payers"] == 2
     assert rows["m2"]["young_in_payers"] == 1 and rows["u"]["young_payee_payers"] == 0
     assert rows["x"]["consumer_in"] == 0  # a transfer at home is not one from abroad
-    assert rows["shop"]["consumer_in"] == 0
+    assert rows["shop:5411"]["consumer_in"] == 0
+    cu = rows["cu"]  # a refund is not a purchase
+    assert (cu["webcam_out"], cu["privacy_out"], cu["card_out_night"]) == (1, 1, pytest.approx(2 / 3))
+    ng = rows["ng"]
+    assert (ng["sext_in"], ng["sext_in_senders"], ng["sext_in_young"]) == (3, 2, pytest.approx(2 / 3))
+    assert (rows["v"]["sext_out"], rows["v"]["sext_payee_senders"], rows["u"]["sext_payee_senders"]) == (2, 2, 0)
 
 
 def test_profiles_file_is_checked(tmp_path: Path) -> None:
