@@ -35,7 +35,7 @@ class ProfileFeature:
     side: str
     measure: str
     of: str  # the set measured (a counterparty measure: the other side's own feature it reads)
-    among: str | None  # the payments it looks at, for a share or a counterparty measure (None: all)
+    among: str | None  # the payments it looks at (None: all the side's payments)
 
 
 @dataclass(frozen=True)
@@ -80,13 +80,13 @@ def _aggregate(feature: ProfileFeature, sets: dict[str, str]) -> str:
     if feature.measure in COUNTERPARTY_MEASURES:
         how = "max" if feature.measure == "counterparty_max" else "avg"
         return f"{how}(CASE WHEN {among} THEN coalesce(cp_{feature.of}, 0) END)"
-    condition = f"({sets[feature.of]})"
+    condition = f"{among} AND ({sets[feature.of]})"
     if feature.measure == "count":
         return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
     if feature.measure == "distinct":
         return f"count(DISTINCT CASE WHEN {condition} THEN cp END)"
     return (
-        f"CAST(sum(CASE WHEN {among} AND {condition} THEN 1 ELSE 0 END) AS DOUBLE)"
+        f"CAST(sum(CASE WHEN {condition} THEN 1 ELSE 0 END) AS DOUBLE)"
         f" / greatest(sum(CASE WHEN {among} THEN 1 ELSE 0 END), 1)"
     )
 
