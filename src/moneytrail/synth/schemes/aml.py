@@ -43,9 +43,11 @@ def _edges(ctx: Context, pattern: str) -> tuple[int, list[tuple[int, int, int]]]
             at = nxt
         return k, edges
     if pattern == "bipartite":
+        # every originator pays every beneficiary, as in AMLSim's BipartiteTypology: a sample of the
+        # pairs could leave a single beneficiary (a fan-in) or originator (a fan-out), a shape no one
+        # could tell from those patterns, labelled bipartite all the same
         a, b = r([2, 5]), r([2, 5])
-        edges = [(0, i, a + j) for i in range(a) for j in range(b) if ctx.rng.random() < 0.6]
-        return a + b, edges or [(0, 0, a)]
+        return a + b, [(0, i, a + j) for i in range(a) for j in range(b)]
     sizes = [r([2, 4]) for _ in range(3)]  # stack: fully connected layers
     offsets = np.cumsum([0, *sizes])
     edges = [(layer, int(offsets[layer]) + i, int(offsets[layer + 1]) + j)
