@@ -71,7 +71,11 @@ def feature_values(features: pa.Table, column: str) -> Matrix:
     The rounding absorbs it near zero (9 decimals) and at any scale (float32's 7 significant
     digits, plenty for a split), so the same warehouse gives the same model.
     """
-    values = np.asarray(features.column(column).to_numpy(zero_copy_only=False), dtype=np.float64)
+    return steady(np.asarray(features.column(column).to_numpy(zero_copy_only=False), dtype=np.float64))
+
+
+def steady(values: Matrix) -> Matrix:
+    """`values` rounded to 9 decimals and to float32, held as float64: what `feature_values` does to a column."""
     return np.round(values, 9).astype(np.float32).astype(np.float64)
 
 

@@ -30,6 +30,7 @@ from scipy import sparse
 from moneytrail.detect.holders import SAME_HOLDER_TABLE, SAME_HOUSEHOLD_TABLE, same_holder, same_household
 from moneytrail.detect.prepare import register_reference_tables
 from moneytrail.detect.score.exposure import PAIRS_TABLE
+from moneytrail.detect.score.learn import steady
 from moneytrail.warehouse.engine import Engine, check_name
 
 Matrix = npt.NDArray[np.float64]
@@ -40,8 +41,11 @@ def neighbour_columns(typologies: list[str]) -> list[str]:
 
 
 def score_pairs(engine: Engine, pairs: str = PAIRS_TABLE) -> pa.Table:
-    """src, dst and the number of payments between them, from the pairs `account_frame` made."""
-    return engine.query(f"SELECT src, dst, n FROM {check_name(pairs)}")
+    """src, dst and the number of payments between them, from the pairs `account_frame` made.
+
+    Ordered, so that the neighbours' sums add up in the same order every run (see `second_stage`).
+    """
+    return engine.query(f"SELECT src, dst, n FROM {check_name(pairs)} ORDER BY src, dst")
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,8 @@ def score_links(engine: Engine) -> pa.Table:
         same_household(engine)
     return engine.query(
         f"""SELECT token AS src, other_token AS dst, '{HOLDER}' AS kind FROM {SAME_HOLDER_TABLE}
-        UNION ALL SELECT token, other_token, '{HOUSEHOLD}' FROM {SAME_HOUSEHOLD_TABLE}"""
+        UNION ALL SELECT token, other_token, '{HOUSEHOLD}' FROM {SAME_HOUSEHOLD_TABLE}
+        ORDER BY kind, src, dst"""
     )
 
 
@@ -191,10 +196,16 @@ def second_stage_columns(typologies: list[str]) -> list[str]:
 
 
 def second_stage(pairs: pa.Table, links: pa.Table | None, nodes: list[str], scores: Matrix) -> Matrix:
-    """The second stage's extra inputs (column order of `second_stage_columns`); `scores` rows follow `nodes`."""
+    """The second stage's extra inputs (column order of `second_stage_columns`); `scores` rows follow `nodes`.
+
+    Rounded as the first stage's features are (`learn.steady`): the neighbours' sums depend in their
+    last bits on the order of the pairs, and LightGBM bins a feature on its distinct values, so that
+    noise alone gave two trainings on one warehouse different later stages and thresholds (lsac's
+    0.733 and 0.858; BENCHMARKS.md, 2026-12-06).
+    """
     paid = edges_of(pairs, nodes)  # read once: neighbours and shapes share it
-    return np.hstack([
+    return steady(np.hstack([
         neighbour_scores(paid, scores),
         *(party_scores(edges_of(links_of_kind(links, kind), nodes), scores) for kind in LINK_PREFIXES),
         suspicious_shapes(paid, scores),
-    ])
+    ]))
