@@ -27,6 +27,10 @@ LGBM_PARAMS: dict[str, Any] = {
     "colsample_bytree": 0.8,
     "verbose": -1,
     "n_jobs": 1,  # OpenMP threads spin badly on a shared 2-core machine
+    # LightGBM picks col-wise or row-wise histograms by timing both: a busy machine could train
+    # another model from the same data. Pinned, as its docs advise for reproducible results.
+    "deterministic": True,
+    "force_col_wise": True,
 }
 
 
@@ -39,6 +43,8 @@ SCORE_PARAMS: dict[str, Any] = {
     "min_child_samples": 10,
     "verbose": -1,
     "n_jobs": 2,
+    "deterministic": True,
+    "force_col_wise": True,
 }
 
 

@@ -47,7 +47,7 @@ from moneytrail.warehouse.engine import Engine
 
 TRAIN_SHARE = 0.7
 MIN_POSITIVES = 4  # a typology with fewer labelled accounts gets no model
-MODEL_KIND = "lightgbm-one-vs-rest-v7"  # v7: later stages read rounded inputs (v6: scores held 1e-6 from 0 and 1)
+MODEL_KIND = "lightgbm-one-vs-rest-v8"  # v8: LightGBM histograms pinned (v7: later stages read rounded inputs)
 
 
 def account_frame(engine: Engine, params: GraphParams | None = None, typologies: list[str] | None = None) -> pa.Table:
