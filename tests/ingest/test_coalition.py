@@ -121,6 +121,15 @@ def test_tokens_match_across_members(duck_loader: Loader, key: CoalitionKey) -> 
         .as_py()
     )
     assert same == 2
+    # the names a payment gives its payer and payee become surname tokens, comparable with KYC's:
+    # the remitter's receiver "Ana Cruz" carries the e-wallet holder's surname token, and so does
+    # the creditor of bank_us's pacs.008 wire
+    cruz = token("surname", normalise_identifier("Cruz", "surname"), key)
+    assert cruz in keys("SELECT surname_token FROM parties WHERE member_id = 'ewallet_ph'")
+    assert cruz in keys("SELECT dst_surname_token FROM transactions WHERE member_id = 'remitter'")
+    assert cruz in keys("SELECT dst_surname_token FROM transactions WHERE member_id = 'bank_us' AND channel = 'wire'")
+    miller = token("surname", "miller", key)
+    assert miller in keys("SELECT src_surname_token FROM transactions WHERE member_id = 'remitter'")
     # the internet company's report of a commercial abuse site is a shared indicator
     hot = engine.query("SELECT kind, value, typology, source FROM hotlist ORDER BY kind").to_pylist()
     assert hot == [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from moneytrail.errors import FormatError
 from moneytrail.ingest.base import ReadContext
@@ -47,6 +48,46 @@ def test_every_payment_file_loads_none_quarantined(shared_data: Path, duck_loade
         0
     ]
     assert str(row["amount"]) == "1.50000000" and row["currency"] == "CHF"
+
+
+def test_payer_and_payee_names_are_read_from_their_parties(shared_data: Path) -> None:
+    """pain.001: the payment-information group's debtor pays each item's creditor; checked against
+    the message's own elements, read here with XPath."""
+    path = shared_data / "iso20022" / "payments" / "musterfile_pain.001_Nov2020.xml"
+    rows = [r for b in read_iso20022(path, ReadContext("bank")) for r in b.rows.to_pylist()]
+    document = etree.parse(str(path))
+    ns = {"n": document.getroot().nsmap[None]}
+    expected = [
+        (info.xpath("string(n:Dbtr/n:Nm)", namespaces=ns), item.xpath("string(n:Cdtr/n:Nm)", namespaces=ns))
+        for info in document.xpath("//n:PmtInf", namespaces=ns)
+        for item in info.xpath("n:CdtTrfTxInf", namespaces=ns)
+    ]
+    assert len(rows) == len(expected) == 8
+    assert [(r["src_name_raw"], r["dst_name_raw"]) for r in rows] == expected
+    assert all(payee for _, payee in expected)
+
+
+def test_statement_names_follow_the_direction(shared_data: Path) -> None:
+    """camt.054: a credit's payer is the related debtor and its payee the account owner; a debit's
+    the other way round."""
+    path = shared_data / "iso20022" / "payments" / "FI_camt_054_sample.xml.xml"
+    rows = [r for b in read_iso20022(path, ReadContext("bank")) for r in b.rows.to_pylist()]
+    document = etree.parse(str(path))
+    ns = {"n": document.getroot().nsmap[None]}
+
+    def name(node: etree._Element, party: str) -> str | None:
+        return node.xpath(f"string(n:RltdPties/n:{party}/n:Nm)", namespaces=ns).strip() or None
+
+    owner = document.xpath("string(//n:Ntfctn/n:Acct/n:Ownr/n:Nm)", namespaces=ns)
+    expected = []
+    for entry in document.xpath("//n:Ntry", namespaces=ns):
+        entry_credit = entry.xpath("string(n:CdtDbtInd)", namespaces=ns) == "CRDT"
+        for detail in entry.xpath("n:NtryDtls/n:TxDtls", namespaces=ns):
+            own = detail.xpath("string(n:CdtDbtInd)", namespaces=ns)
+            credit = own == "CRDT" if own else entry_credit
+            expected.append((name(detail, "Dbtr"), owner) if credit else (owner, name(detail, "Cdtr")))
+    assert owner and len(rows) == len(expected) == 13
+    assert [(r["src_name_raw"], r["dst_name_raw"]) for r in rows] == expected
 
 
 _SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

@@ -44,6 +44,10 @@ def key_file(tmp_path: Path) -> Path:
         ("acc-00123/x", "account", "ACC00123X"),
         (" Ana.Cruz@Example.COM ", "email", "ana.cruz@example.com"),
         ("  José  O'Brien ", "name", "jose o brien"),
+        # a surname is a name's last word: KYC's "Dela Cruz" and a payment's "Juan dela Cruz" agree
+        (" Dela Cruz ", "surname", "cruz"),
+        ("Juan dela Cruz", "surname", "cruz"),
+        ("Miller", "surname", "miller"),
     ],
 )
 def test_normalise_identifier(raw: str, kind: str, expected: str) -> None:

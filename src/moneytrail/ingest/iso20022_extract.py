@@ -35,9 +35,9 @@ _VALUE = re.compile(r'<xsl:value-of select="([^"]*)"/>')
 
 # walk -> (stylesheet, fields of its group record that carry values, fields per record)
 LAYOUT = {
-    "entries": ("iso20022_entries.xsl", 8, 19),
-    "initiation": ("iso20022_initiation.xsl", 8, 11),
-    "interbank": ("iso20022_interbank.xsl", 3, 17),
+    "entries": ("iso20022_entries.xsl", 9, 20),
+    "initiation": ("iso20022_initiation.xsl", 9, 12),
+    "interbank": ("iso20022_interbank.xsl", 3, 19),
 }
 _NULL = pa.scalar(None, pa.string())
 

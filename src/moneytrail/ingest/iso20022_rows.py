@@ -65,7 +65,7 @@ class Rows:
     # -- camt.052 / 053 / 054 ------------------------------------------------------------
     def entries(self, raw: list[pa.Array], group: list[pa.Array]) -> Columns:
         c = [text(column) for column in raw]
-        _, ordinal, offset, statement, own, own_currency, own_bic, owner_country = [text(g) for g in group]
+        _, ordinal, offset, statement, own, own_currency, own_bic, owner_country, owner_name = [text(g) for g in group]
         own_country = coalesce(country_of(own, own_bic), owner_country)
         credit = pc.equal(raw[5], "1")
         counterparty, cpty_party, cpty_bic = c[6], c[7], c[8]
@@ -80,6 +80,7 @@ class Rows:
             "currency": coalesce(c[4], own_currency),
             "channel": lookup(c[14], self.config["channel_by_family"], self.config["default_channel"]),
             **directed(credit, counterparty, own, cpty_country, own_country),
+            **named(credit, c[19], owner_name),
             "reference": coalesce(references(raw[16]), c[17], c[18]),
             "source_row": location,
         }
@@ -87,7 +88,7 @@ class Rows:
     # -- pain.001 / pain.008 -------------------------------------------------------------
     def initiation(self, raw: list[pa.Array], group: list[pa.Array], item: str) -> Columns:
         c = [text(column) for column in raw]
-        _, ordinal, offset, pmt_inf_id, own, party_country, own_bic, date = [text(g) for g in group]
+        _, ordinal, offset, pmt_inf_id, own, party_country, own_bic, date, party_name = [text(g) for g in group]
         own_country = coalesce(country_of(own, own_bic), party_country)
         debit_side_is_item = item == "DrctDbtTxInf"
         counterparty = c[4]
@@ -102,6 +103,7 @@ class Rows:
             "currency": c[3],
             "channel": pa.array(["direct_debit" if debit_side_is_item else "wire"] * len(index), pa.string()),
             **directed(credit, counterparty, own, cpty_country, own_country),
+            **named(credit, c[11], party_name),
             "reference": coalesce(references(raw[9]), c[10]),
             "source_row": joined("PmtInf[", ordinal, f"]/{item}[", index, "]"),
         }
@@ -125,9 +127,17 @@ class Rows:
             "dst_scope": cpty,
             "src_country": coalesce(c[8], country_of(c[4], c[6])),
             "dst_country": coalesce(c[9], country_of(c[5], c[7])),
+            "src_name_raw": c[17],
+            "dst_name_raw": c[18],
             "reference": coalesce(references(raw[15]), c[16]),
             "source_row": location,
         }
+
+
+def named(credit: pa.Array, cpty_name: pa.Array, own_name: pa.Array) -> Columns:
+    """Payer's and payee's names, on the sides `directed` puts their accounts."""
+    src, dst = sides(credit, cpty_name, own_name)
+    return {"src_name_raw": src, "dst_name_raw": dst}
 
 
 def directed(credit: pa.Array, cpty: pa.Array, own: pa.Array, cpty_country: pa.Array, own_country: pa.Array) -> Columns:

@@ -91,8 +91,11 @@ _RAW_TXN = [
     pa.field("src_scope", pa.string()),  # own, ext, cpty (own if the member holds it, else ext), public
     pa.field("dst_raw", pa.string()),
     pa.field("dst_scope", pa.string()),
+    pa.field("src_name_raw", pa.string()),  # payer's and payee's names as the payment gives them
+    pa.field("dst_name_raw", pa.string()),
 ]
-_KEYED = {"src_account", "dst_account", "src_token", "dst_token", "source_file", "member_id"}
+_KEYED = {"src_account", "dst_account", "src_token", "dst_token", "src_surname_token", "dst_surname_token",
+          "source_file", "member_id"}
 
 STAGED_TRANSACTIONS = pa.schema([f for f in TRANSACTIONS if f.name not in _KEYED] + _RAW_TXN)
 

@@ -32,6 +32,11 @@ TRANSACTIONS = pa.schema(
         pa.field("dst_token", pa.string()),
         pa.field("src_country", pa.string()),
         pa.field("dst_country", pa.string()),
+        # surname tokens of the names the payment itself carries for payer and payee (a wire's
+        # debtor and creditor, a remittance's sender and receiver): the only surname there is for
+        # a counterparty that no member holds
+        pa.field("src_surname_token", pa.string()),
+        pa.field("dst_surname_token", pa.string()),
         pa.field("mcc", pa.string()),
         pa.field("merchant_id", pa.string()),
         pa.field("reference", pa.string()),

@@ -106,6 +106,14 @@ def normalise_name(value: str) -> str:
     return text
 
 
+def normalise_surname(value: str) -> str:
+    """The last word of a name: a KYC surname field and a payment's full name ("Juan dela Cruz")
+    give the same text ("cruz"), so a sender's surname can be compared with the name a wire or a
+    remittance gives its beneficiary. Compound surnames keep only their last word, which can make
+    two families match, never split one."""
+    return normalise_name(value).rsplit(" ", 1)[-1]
+
+
 def _plain(value: str) -> str:
     text = value.strip(_BLANKS)
     if not text:
@@ -121,7 +129,9 @@ def normaliser(kind: str, region: str | None = None) -> Callable[[str], str]:
         return lambda value: normalise_phone(value, region)
     if kind == "email":
         return normalise_email
-    if kind in ("name", "surname", "address"):
+    if kind == "surname":
+        return normalise_surname
+    if kind in ("name", "address"):
         return normalise_name
     if kind in ("device", "customer"):
         return _plain

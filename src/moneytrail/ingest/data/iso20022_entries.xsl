@@ -12,12 +12,12 @@
 
      GROUP: G | ordinal ($ordinal for the first) | entries before ($offset for the first, else 0) |
             statement element | account | currency | servicer BIC |
-            owner country (then empty values up to the row's width)
+            owner country | owner name (then empty values up to the row's width)
      ROW:   R | entry position | TxDtls index | amount | its Ccy | credit (1 or empty) |
             counterparty account | counterparty country | counterparty agent BIC |
             Refs/AcctSvcrRef | Refs/TxId | Refs/EndToEndId | entry AcctSvcrRef | entry NtryRef |
             bank transaction family | booking/value time | remittance parts (each ends with U+E001) |
-            AddtlTxInf | AddtlNtryInf
+            AddtlTxInf | AddtlNtryInf | counterparty name
 -->
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:n="urn:moneytrail:iso20022">
   <xsl:output method="text" encoding="UTF-8"/>
@@ -39,6 +39,7 @@
       <xsl:value-of select="$acct/n:Ccy[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
       <xsl:value-of select="($acct/n:Svcr/n:FinInstnId/n:BICFI | $acct/n:Svcr/n:FinInstnId/n:BIC)[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
       <xsl:value-of select="($owner/n:PstlAdr/n:Ctry | $owner/n:Pty/n:PstlAdr/n:Ctry | $owner/n:CtryOfRes | $owner/n:Pty/n:CtryOfRes)[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
+      <xsl:value-of select="($owner/n:Nm | $owner/n:Pty/n:Nm)[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
       <xsl:text>&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;</xsl:text>
 
       <xsl:for-each select="n:Ntry[$c &lt; $s or position() &lt;= $k]">
@@ -93,6 +94,11 @@
               <xsl:text>&#xE000;</xsl:text>
               <xsl:value-of select="n:AddtlTxInf[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
               <xsl:value-of select="$e/n:AddtlNtryInf[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
+              <xsl:choose>
+                <xsl:when test="$credit"><xsl:value-of select="(n:RltdPties/n:Dbtr/n:Nm | n:RltdPties/n:Dbtr/n:Pty/n:Nm)[normalize-space()]"/></xsl:when>
+                <xsl:otherwise><xsl:value-of select="(n:RltdPties/n:Cdtr/n:Nm | n:RltdPties/n:Cdtr/n:Pty/n:Nm)[normalize-space()]"/></xsl:otherwise>
+              </xsl:choose>
+              <xsl:text>&#xE000;</xsl:text>
             </xsl:for-each>
           </xsl:when>
           <xsl:otherwise>
@@ -118,6 +124,7 @@
             <xsl:text>&#xE000;</xsl:text>
             <xsl:value-of select="n:AddtlTxInf[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
             <xsl:value-of select="n:AddtlNtryInf[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
+            <xsl:text>&#xE000;</xsl:text>
           </xsl:otherwise>
         </xsl:choose>
       </xsl:for-each>

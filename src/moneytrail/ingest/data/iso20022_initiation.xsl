@@ -7,10 +7,10 @@
      The group (PmtInf) is the member's own side: the debtor in pain.001, the creditor collecting in
      pain.008 ($debit = 1: the item's side is the debtor).
 
-     GROUP: G | ordinal ($ordinal for the first) | items before ($offset for the first, else 0) | PmtInfId | account | party country | agent BIC | requested date |
+     GROUP: G | ordinal ($ordinal for the first) | items before ($offset for the first, else 0) | PmtInfId | account | party country | agent BIC | requested date | party name |
             (empty values up to the row's width)
      ROW:   R | item position | amount | its Ccy | counterparty account | counterparty country |
-            counterparty agent BIC | EndToEndId | InstrId | remittance parts | AddtlTxInf
+            counterparty agent BIC | EndToEndId | InstrId | remittance parts | AddtlTxInf | counterparty name
 -->
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:n="urn:moneytrail:iso20022">
   <xsl:output method="text" encoding="UTF-8"/>
@@ -38,6 +38,7 @@
         <xsl:otherwise><xsl:value-of select="$d/text()[normalize-space()]"/></xsl:otherwise>
       </xsl:choose>
       <xsl:text>&#xE000;</xsl:text>
+      <xsl:value-of select="($p/n:Nm | $p/n:Pty/n:Nm)[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
       <xsl:text>&#xE000;&#xE000;&#xE000;</xsl:text>
 
       <xsl:for-each select="(n:CdtTrfTxInf | n:DrctDbtTxInf)[$c &lt; $s or position() &lt;= $k]">
@@ -68,6 +69,11 @@
         <xsl:for-each select="n:RmtInf/n:Strd/n:CdtrRefInf/n:Ref[normalize-space()]"><xsl:value-of select="."/><xsl:text>&#xE001;</xsl:text></xsl:for-each>
         <xsl:text>&#xE000;</xsl:text>
         <xsl:value-of select="n:AddtlTxInf[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
+        <xsl:choose>
+          <xsl:when test="$debit = 1"><xsl:value-of select="(n:Dbtr/n:Nm | n:Dbtr/n:Pty/n:Nm)[normalize-space()]"/></xsl:when>
+          <xsl:otherwise><xsl:value-of select="(n:Cdtr/n:Nm | n:Cdtr/n:Pty/n:Nm)[normalize-space()]"/></xsl:otherwise>
+        </xsl:choose>
+        <xsl:text>&#xE000;</xsl:text>
       </xsl:for-each>
     </xsl:for-each>
   </xsl:template>

@@ -8,7 +8,7 @@
      GROUP: G | (empty) | $offset | (empty values up to the row's width)
      ROW:   R | item position | amount | its Ccy | debtor account | creditor account | debtor agent BIC |
             creditor agent BIC | debtor country | creditor country | TxId | EndToEndId | InstrId |
-            AccptncDtTm | IntrBkSttlmDt | remittance parts | AddtlTxInf
+            AccptncDtTm | IntrBkSttlmDt | remittance parts | AddtlTxInf | debtor name | creditor name
 -->
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:n="urn:moneytrail:iso20022">
   <xsl:output method="text" encoding="UTF-8"/>
@@ -20,7 +20,7 @@
   <xsl:template match="/">
     <xsl:text>G&#xE000;&#xE000;</xsl:text>
     <xsl:value-of select="$offset"/><xsl:text>&#xE000;</xsl:text>
-    <xsl:text>&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;</xsl:text>
+    <xsl:text>&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;&#xE000;</xsl:text>
     <xsl:for-each select="(*/*[self::n:FIToFICstmrCdtTrf or self::n:FICdtTrf][position() &lt;= $s]/n:CdtTrfTxInf)[position() &lt;= $k]">
       <xsl:variable name="amt" select="n:IntrBkSttlmAmt[normalize-space()][1]"/>
       <xsl:variable name="da" select="n:DbtrAcct/n:Id"/>
@@ -46,6 +46,8 @@
       <xsl:for-each select="n:RmtInf/n:Strd/n:CdtrRefInf/n:Ref[normalize-space()]"><xsl:value-of select="."/><xsl:text>&#xE001;</xsl:text></xsl:for-each>
       <xsl:text>&#xE000;</xsl:text>
       <xsl:value-of select="n:AddtlTxInf[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
+      <xsl:value-of select="($dp/n:Nm | $dp/n:Pty/n:Nm)[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
+      <xsl:value-of select="($cp/n:Nm | $cp/n:Pty/n:Nm)[normalize-space()]"/><xsl:text>&#xE000;</xsl:text>
     </xsl:for-each>
   </xsl:template>
 </xsl:stylesheet>
