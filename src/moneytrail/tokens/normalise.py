@@ -150,7 +150,8 @@ def normalise_array(
 
     Each distinct value is normalised once; account numbers, devices and customer ids are
     normalised as whole Arrow columns, and only phone-shaped accounts (and names, e-mails,
-    phones, which come from small KYC files) go through Python one by one.
+    phones) go through Python one by one. Names also come from payments now, but few are
+    distinct: seed 77's remitter at 1M transactions has 21,644, normalised in 0.02 s.
     """
     column = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     encoded = pc.dictionary_encode(column.cast(pa.string()))

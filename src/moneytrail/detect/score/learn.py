@@ -27,8 +27,8 @@ LGBM_PARAMS: dict[str, Any] = {
     "colsample_bytree": 0.8,
     "verbose": -1,
     "n_jobs": 1,  # OpenMP threads spin badly on a shared 2-core machine
-    # LightGBM picks col-wise or row-wise histograms by timing both: a busy machine could train
-    # another model from the same data. Pinned, as its docs advise for reproducible results.
+    # LightGBM otherwise picks col-wise or row-wise histograms by timing both; pinned, as its docs
+    # advise for reproducible results. Retraining still varies for other reasons (BENCHMARKS.md, 2026-12-06).
     "deterministic": True,
     "force_col_wise": True,
 }
