@@ -150,3 +150,26 @@ def test_tokens_match_across_members(duck_loader: Loader, key: CoalitionKey) -> 
     # the vault maps a member's tokens back to its own raw values
     vault = engine.query(f"SELECT raw FROM vault_bank_gb WHERE token = '{iban}'").column(0).to_pylist()
     assert vault == ["GB82WEST12345698765432"]
+
+
+@pytest.mark.slow
+def test_a_warehouse_made_before_a_column_existed_takes_new_files(engine: Engine, key: CoalitionKey) -> None:
+    """A home from an older moneytrail lacks columns added since: the loader adds them (NULL for old rows)."""
+    from moneytrail.ingest import readers
+
+    bank = FIXTURE / "bank_us"
+    old_loader = Loader(engine, key, readers())
+    ingest_files(old_loader, [(bank / "camt053_p01.xml", "bank_us", "iso20022", {})])
+    added = ["src_surname_token", "dst_surname_token"]  # the columns of 1a2ae89
+    engine.write_table("transactions", engine.table("transactions").drop_columns(added))
+    before = engine.count("transactions")
+
+    result = ingest_files(Loader(engine, key, readers()), [(bank / "pacs008_p01.xml", "bank_us", "iso20022", {})])
+
+    assert result.summary()["quarantined"] == 0 and result.summary()["loaded"] > 0
+    rows = engine.query(f"SELECT source_file, {', '.join(added)} FROM transactions").to_pylist()
+    assert len(rows) == before + result.summary()["loaded"]
+    old = [r for r in rows if r["source_file"].endswith("camt053_p01.xml")]
+    new = [r for r in rows if r["source_file"].endswith("pacs008_p01.xml")]
+    assert len(old) == before and all(r[c] is None for r in old for c in added)
+    assert new and all(r["src_surname_token"] and r["dst_surname_token"] for r in new)

@@ -38,6 +38,21 @@ def literal(value: object) -> str:
     return f"'{text}'"
 
 
+def sql_type(arrow_type: pa.DataType) -> str:
+    """The SQL type (DuckDB's dialect, translated per engine like all warehouse SQL) of an Arrow type."""
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "VARCHAR"
+    if pa.types.is_decimal(arrow_type):
+        return f"DECIMAL({arrow_type.precision}, {arrow_type.scale})"
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMPTZ" if arrow_type.tz else "TIMESTAMP"
+    named = {pa.int32(): "INTEGER", pa.int64(): "BIGINT", pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN",
+             pa.date32(): "DATE"}  # fmt: skip
+    if arrow_type not in named:
+        raise UserError(f"no SQL type for the Arrow type {arrow_type}")
+    return named[arrow_type]
+
+
 # appends Arrow rows to the named table
 Append = Callable[[str, pa.Table], None]
 

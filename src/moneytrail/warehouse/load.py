@@ -34,7 +34,7 @@ from moneytrail.model.schemas import QUARANTINE, TABLES
 from moneytrail.tokens.keys import CoalitionKey
 from moneytrail.tokens.plan import IdentifierColumn, identifier_columns
 from moneytrail.tokens.tokenise import Tokeniser
-from moneytrail.warehouse.engine import Append, Engine, check_name, literal
+from moneytrail.warehouse.engine import Append, Engine, check_name, literal, sql_type
 
 SCHEMAS: dict[str, pa.Schema] = {**TABLES, **EXTRA_TABLES}
 # Rows per table are written in appends of at least one DuckDB row group (122,880 rows): a smaller
@@ -184,8 +184,20 @@ class Loader:
             self._ensure(name)
 
     def _ensure(self, name: str) -> None:
+        """Make the table, or add the schema's columns an older version of moneytrail made it without."""
+        schema = SCHEMAS[name]
         if not self.engine.has_table(name):
-            self.engine.write_table(name, SCHEMAS[name].empty_table())
+            self.engine.write_table(name, schema.empty_table())
+            return
+        present = self.engine.query(f"SELECT * FROM {check_name(name)} LIMIT 0").column_names
+        if set(schema.names) - set(present):
+            # Rows loaded before a column existed have no value for it: NULL, as from a reader that
+            # lacks the field. Columns in the schema's order, so every engine's appends line up.
+            columns = [
+                f'"{f.name}"' if f.name in present else f"CAST(NULL AS {sql_type(f.type)}) AS {check_name(f.name)}"
+                for f in schema
+            ] + [f'"{c}"' for c in present if c not in schema.names]
+            self.engine.create_table(name, f"SELECT {', '.join(columns)} FROM {name}")
 
     # -- the file ledger --------------------------------------------------------------
     def _ledger(self, where: str) -> pa.Table:
