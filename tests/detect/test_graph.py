@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from moneytrail.detect.graph.features import GraphParams, graph_features
 from moneytrail.detect.graph.kernels import csr, scatter_gather, temporal_cycles, two_hop_paths
@@ -79,6 +81,33 @@ def test_buckets_count_each_cycle_once() -> None:
     counts = bucket_counts(b0, params).to_pydict()
     assert dict(zip(counts["node"], counts["cycle_count"], strict=True)) == {"a": 1, "b": 1, "c": 1}
     assert dict(zip(counts["node"], counts["kept_cycle_count"], strict=True)) == {"a": 1, "b": 1, "c": 1}
+
+
+_TIED_EDGES = st.lists(  # few nodes, few distinct times: many ties, many cycles and two-hop paths
+    st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 3), st.sampled_from([90.0, 100.0, 110.0])),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(edges=_TIED_EDGES, shuffle_seed=st.integers(0, 2**32 - 1))
+def test_kernel_counts_do_not_depend_on_the_order_edges_arrive_in(
+    edges: list[tuple[int, int, int, float]], shuffle_seed: int
+) -> None:
+    """The searches are bounded (budget, cap): with ties in time, input order must not pick what they reach."""
+    params = PatternParams(delta_seconds=5 * DAY, bucket_seconds=10 * DAY, cycle_budget=6, kept_cycle_budget=6,
+                           hop_cap=2)  # fmt: skip
+    rows = {
+        "src": [f"n{e[0]}" for e in edges],
+        "dst": [f"n{e[1]}" for e in edges],
+        "t": [e[2] * DAY for e in edges],
+        "amount": [e[3] for e in edges],
+        "bucket": [0] * len(edges),
+    }
+    table = pa.table(rows)
+    shuffled = table.take(np.random.default_rng(shuffle_seed).permutation(len(edges)))
+    assert bucket_counts(shuffled, params).to_pydict() == bucket_counts(table, params).to_pydict()
 
 
 def _edges() -> pa.Table:

@@ -14,9 +14,18 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
-def csr(src: IntArray, dst: IntArray, t: FloatArray, n_nodes: int) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
-    """Sort edges by (src, t) and return (offsets, dst, t, order): `order` puts other edge columns in step."""
-    order = np.lexsort((t, src))
+def csr(
+    src: IntArray, dst: IntArray, t: FloatArray, n_nodes: int, tie: FloatArray | None = None
+) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+    """Sort edges by (src, t, dst, tie) and return (offsets, dst, t, order): `order` puts other edge columns in step.
+
+    Ties in time are broken by the edges' own values, never by the order they came in: the
+    searches are bounded and walk edges in this order, so an engine returning the same edges in
+    another order (DuckDB's parallel scans do) would otherwise count other cycles and paths, and
+    the score trained on them would differ run to run.
+    """
+    keys = (dst, t, src) if tie is None else (tie, dst, t, src)
+    order = np.lexsort(keys)
     offsets = np.zeros(n_nodes + 1, dtype=np.int64)
     np.add.at(offsets, src + 1, 1)
     return np.cumsum(offsets), dst[order].astype(np.int64), t[order].astype(np.float64), order

@@ -69,7 +69,7 @@ def _one_bucket(edges: pa.Table, lo: float, hi: float, params: PatternParams) ->
     src, dst = codes[:n_edges].astype(np.int64), codes[n_edges:].astype(np.int64)
     t = edges.column("t").to_numpy(zero_copy_only=False).astype(np.float64)
     amount = edges.column("amount").to_numpy(zero_copy_only=False).astype(np.float64)
-    offsets, dst_sorted, t_sorted, order = csr(src, dst, t, n_nodes)
+    offsets, dst_sorted, t_sorted, order = csr(src, dst, t, n_nodes, tie=amount)
     amount_sorted = amount[order]
     delta = params.delta_seconds
     cycles = temporal_cycles(
