@@ -169,6 +169,7 @@ class Loader:
         self.tokeniser = Tokeniser(key)
         self._pending: dict[str, list[pa.Table]] = {}  # conformed rows not yet appended, per table
         self._made: set[str] = set()  # tables known to exist, in this file
+        self._current: set[str] = set()  # tables whose columns were checked against the schema
         self._flush_rows = FLUSH_ROWS
         self._writer: _Writer | None = None
         for name in (
@@ -188,7 +189,11 @@ class Loader:
         schema = SCHEMAS[name]
         if not self.engine.has_table(name):
             self.engine.write_table(name, schema.empty_table())
+            self._current.add(name)
             return
+        if name in self._current:  # checked once per run: a query per file and table costs on Spark
+            return
+        self._current.add(name)
         present = self.engine.query(f"SELECT * FROM {check_name(name)} LIMIT 0").column_names
         if set(schema.names) - set(present):
             # Rows loaded before a column existed have no value for it: NULL, as from a reader that
