@@ -28,7 +28,8 @@ LGBM_PARAMS: dict[str, Any] = {
     "verbose": -1,
     "n_jobs": 1,  # OpenMP threads spin badly on a shared 2-core machine
     # LightGBM otherwise picks col-wise or row-wise histograms by timing both; pinned, as its docs
-    # advise for reproducible results. Retraining still varies for other reasons (BENCHMARKS.md, 2026-12-06).
+    # advise for reproducible results (with the graph kernels' ties broken by value, one warehouse now
+    # trains one model: BENCHMARKS.md, 2026-12-06 evening).
     "deterministic": True,
     "force_col_wise": True,
 }
