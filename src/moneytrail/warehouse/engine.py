@@ -53,6 +53,22 @@ def sql_type(arrow_type: pa.DataType) -> str:
     return named[arrow_type]
 
 
+def add_missing_columns(engine: Engine, name: str, schema: pa.Schema) -> None:
+    """Give table `name` the columns of `schema` it lacks (made by an older moneytrail).
+
+    Rows loaded before a column existed have no value for it: NULL, as from a reader that lacks
+    the field. Columns in the schema's order, so every engine's appends line up.
+    """
+    present = engine.query(f"SELECT * FROM {check_name(name)} LIMIT 0").column_names
+    if set(schema.names) <= set(present):
+        return
+    columns = [
+        f'"{f.name}"' if f.name in present else f"CAST(NULL AS {sql_type(f.type)}) AS {check_name(f.name)}"
+        for f in schema
+    ] + [f'"{c}"' for c in present if c not in schema.names]
+    engine.create_table(name, f"SELECT {', '.join(columns)} FROM {name}")
+
+
 # appends Arrow rows to the named table
 Append = Callable[[str, pa.Table], None]
 

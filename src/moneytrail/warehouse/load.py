@@ -34,7 +34,7 @@ from moneytrail.model.schemas import QUARANTINE, TABLES
 from moneytrail.tokens.keys import CoalitionKey
 from moneytrail.tokens.plan import IdentifierColumn, identifier_columns
 from moneytrail.tokens.tokenise import Tokeniser
-from moneytrail.warehouse.engine import Append, Engine, check_name, literal, sql_type
+from moneytrail.warehouse.engine import Append, Engine, add_missing_columns, check_name, literal
 
 SCHEMAS: dict[str, pa.Schema] = {**TABLES, **EXTRA_TABLES}
 # Rows per table are written in appends of at least one DuckDB row group (122,880 rows): a smaller
@@ -194,15 +194,7 @@ class Loader:
         if name in self._current:  # checked once per run: a query per file and table costs on Spark
             return
         self._current.add(name)
-        present = self.engine.query(f"SELECT * FROM {check_name(name)} LIMIT 0").column_names
-        if set(schema.names) - set(present):
-            # Rows loaded before a column existed have no value for it: NULL, as from a reader that
-            # lacks the field. Columns in the schema's order, so every engine's appends line up.
-            columns = [
-                f'"{f.name}"' if f.name in present else f"CAST(NULL AS {sql_type(f.type)}) AS {check_name(f.name)}"
-                for f in schema
-            ] + [f'"{c}"' for c in present if c not in schema.names]
-            self.engine.create_table(name, f"SELECT {', '.join(columns)} FROM {name}")
+        add_missing_columns(self.engine, name, schema)
 
     # -- the file ledger --------------------------------------------------------------
     def _ledger(self, where: str) -> pa.Table:
