@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moneytrail.detect.graph.features import GraphParams, graph_features
-from moneytrail.detect.graph.kernels import csr, scatter_gather, temporal_cycles, two_hop_paths
+from moneytrail.detect.graph.kernels import chain_lengths, csr, scatter_gather, temporal_cycles, two_hop_paths
 from moneytrail.detect.graph.patterns import PatternParams, bucket_counts
 from moneytrail.warehouse.engine import Engine
 
@@ -70,6 +70,48 @@ def test_scatter_gather_needs_two_middles() -> None:
     assert list(target) == [0, 0, 0, 1, 0, 0, 0]
 
 
+def _chains(edges: list[tuple[int, int, float]], n: int, gap: float = 2 * DAY, cap: int = 6) -> list[int]:
+    src = np.array([e[0] for e in edges], dtype=np.int64)
+    dst = np.array([e[1] for e in edges], dtype=np.int64)
+    return list(chain_lengths(src, dst, np.array([e[2] for e in edges], dtype=np.float64), gap, cap, n))
+
+
+def test_chain_is_the_longest_path_in_time_order_within_the_gap() -> None:
+    walk = [(0, 1, 1 * DAY), (1, 2, 2 * DAY), (2, 3, 3.5 * DAY), (3, 1, 4 * DAY)]  # revisits 1: a walk, not a ring
+    assert _chains(walk, 5) == [4, 4, 4, 4, 0]
+    assert _chains(walk, 4, cap=3) == [3, 3, 3, 3]
+    # the third hop leaves 2 more than two days after money reached it: two chains of two and of one hop
+    slow = [(0, 1, 1 * DAY), (1, 2, 2 * DAY), (2, 3, 4.5 * DAY)]
+    assert _chains(slow, 4) == [2, 2, 2, 1]
+    backwards = [(0, 1, 3 * DAY), (1, 2, 2 * DAY), (2, 3, 1 * DAY)]  # each hop before the money arrived
+    assert _chains(backwards, 4) == [1, 1, 1, 1]
+
+
+def test_payments_at_the_same_moment_do_not_chain() -> None:
+    assert _chains([(0, 1, DAY), (1, 2, DAY)], 3) == [1, 1, 1]
+    # whichever order the tie comes in, the earlier payment into 1 still starts a chain of two
+    assert _chains([(0, 1, 0.5 * DAY), (4, 1, DAY), (1, 2, DAY)], 5) == [2, 2, 2, 0, 1]
+    assert _chains([(1, 2, DAY), (4, 1, DAY), (0, 1, 0.5 * DAY)], 5) == [2, 2, 2, 0, 1]
+
+
+def test_chain_counts_only_rare_pairs_of_sums() -> None:
+    """A household's standing transfer (paid every week) and a split bill break a chain; strangers' sums do not."""
+    params = PatternParams(delta_seconds=20 * DAY, bucket_seconds=40 * DAY, chain_gap_seconds=2 * DAY)
+    hops = [("a", "b", 1 * DAY, 3000.0), ("b", "c", 2 * DAY, 2500.0), ("c", "d", 3 * DAY, 900.0)]
+    rent = [("b", "c", d * DAY, 2500.0) for d in (9.0, 16.0)]  # b pays c every week: not strangers
+    small = [("c", "d", 3 * DAY, 20.0)]
+
+    def lengths(rows: list[tuple[str, str, float, float]]) -> dict[str, int]:
+        table = pa.table({"src": [r[0] for r in rows], "dst": [r[1] for r in rows], "t": [r[2] for r in rows],
+                          "amount": [r[3] for r in rows], "bucket": [0] * len(rows)})  # fmt: skip
+        counts = bucket_counts(table, params).to_pydict()
+        return dict(zip(counts["node"], counts["rare_chain_length"], strict=True))
+
+    assert lengths(hops) == {"a": 3, "b": 3, "c": 3, "d": 3}
+    assert lengths([*hops, *rent]) == {"a": 1, "b": 1, "c": 1, "d": 1}
+    assert lengths([*hops[:2], *small]) == {"a": 2, "b": 2, "c": 2}
+
+
 def test_buckets_count_each_cycle_once() -> None:
     # a cycle straddling a bucket boundary is owned by the bucket of its first edge
     params = PatternParams(delta_seconds=5 * DAY, bucket_seconds=10 * DAY)
@@ -122,7 +164,7 @@ def _edges() -> pa.Table:
 @pytest.mark.slow
 def test_graph_features_on_both_engines(engine: Engine) -> None:
     engine.write_table("edges", _edges())
-    params = GraphParams(patterns=PatternParams(delta_seconds=10 * DAY, bucket_seconds=20 * DAY))
+    params = GraphParams(patterns=PatternParams(delta_seconds=10 * DAY, bucket_seconds=20 * DAY, chain_min_amount=50.0))
     graph_features(engine, "edges", params)
     rows = {r["node"]: r for r in engine.table("graph_features").to_pylist()}
     hub = rows["hub"]
@@ -134,3 +176,5 @@ def test_graph_features_on_both_engines(engine: Engine) -> None:
     assert [rows[n]["cycle_count"] for n in ("x", "y", "z", "hub")] == [1, 1, 1, 0]
     assert [rows[n]["kept_cycle_count"] for n in ("x", "y", "z", "hub")] == [1, 1, 1, 0]  # 100, 99, 98 passed on
     assert rows["p0"]["onb_in_degree_max"] == 6  # a payer sees the hub it pays into
+    # x -> y -> z -> x is a chain of three; p4 (50) -> hub -> out1 one of two; p0 paid under the floor
+    assert [rows[n]["rare_chain_length"] for n in ("x", "y", "z", "hub", "p4", "out1", "p0")] == [3, 3, 3, 2, 2, 2, 0]

@@ -1,5 +1,5 @@
 """Per-account graph features as SQL: degrees, amount statistics, windowed fan-in/fan-out,
-gather-scatter, neighbourhood degrees; plus the kernel patterns (cycles, scatter-gather).
+gather-scatter, neighbourhood degrees; plus the kernel patterns (cycles, scatter-gather, chains).
 
 Windowed counts are window functions over one ordered pass per node (never range self-joins:
 ~1 s instead of ~30 s and 4 GiB on 1M edges in DuckDB).
@@ -177,7 +177,8 @@ def graph_features(
         check_name(table),
         """SELECT f.*, coalesce(p.cycle_count, 0) AS cycle_count, coalesce(p.kept_cycle_count, 0) AS kept_cycle_count,
             coalesce(p.sg_source, 0) AS sg_source,
-            coalesce(p.sg_middle, 0) AS sg_middle, coalesce(p.sg_target, 0) AS sg_target
+            coalesce(p.sg_middle, 0) AS sg_middle, coalesce(p.sg_target, 0) AS sg_target,
+            coalesce(p.rare_chain_length, 0) AS rare_chain_length
         FROM gf_sql f LEFT JOIN gf_patterns p ON p.node = f.node""",
     )
     engine.drop_table("gf_sql")

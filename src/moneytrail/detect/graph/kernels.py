@@ -207,3 +207,56 @@ def scatter_gather(
     keys = u * n_nodes + v
     order = np.lexsort((m, keys))
     return _count_groups(keys[order], m[order], n_nodes, min_middles)
+
+
+@njit(cache=True)
+def _chain_lengths_forward(a: IntArray, b: IntArray, t: FloatArray, gap: float, cap: int, n_nodes: int) -> IntArray:
+    """Per edge (sorted by time): hops in the longest chain that ends with it, each hop within `gap` after the last.
+
+    `latest[v, l]` is the last time a chain of at least l hops reached v. Edges at the same time
+    are settled together, so that neither can extend the other and their order does not matter.
+    """
+    n = a.shape[0]
+    hops = np.ones(n, dtype=np.int64)
+    latest = np.full((n_nodes, cap + 1), -np.inf)
+    i = 0
+    while i < n:
+        j = i
+        while j < n and t[j] == t[i]:
+            j += 1
+        for e in range(i, j):
+            u = a[e]
+            for length in range(cap - 1, 0, -1):
+                if latest[u, length] >= t[e] - gap:
+                    hops[e] = length + 1
+                    break
+        for e in range(i, j):
+            v = b[e]
+            for length in range(1, hops[e] + 1):
+                latest[v, length] = t[e]
+        i = j
+    return hops
+
+
+def chain_lengths(src: IntArray, dst: IntArray, t: FloatArray, gap: float, cap: int, n_nodes: int) -> IntArray:
+    """Per node: hops in the longest chain of payments through it (capped at `cap`), each within `gap` of the last.
+
+    A chain is a path a -> b -> c -> ... in time order where each payment leaves the account the
+    previous one reached at most `gap` later: money moved on through accounts in quick succession,
+    the layering that FATF describes, whatever the amounts. The longest chain through a payment is
+    the longest ending with it plus the longest starting with it (the same pass on the reversed
+    graph, time running backwards), less the payment itself.
+    """
+    keep = src != dst
+    src, dst, t = src[keep], dst[keep], t[keep].astype(np.float64)
+    longest = np.zeros(n_nodes, dtype=np.int64)
+    if not len(t):
+        return longest
+    order = np.argsort(t, kind="stable")
+    ending = _chain_lengths_forward(src[order], dst[order], t[order], gap, cap, n_nodes)
+    back = order[::-1]
+    starting = _chain_lengths_forward(dst[back], src[back], -t[back], gap, cap, n_nodes)[::-1]
+    through = np.minimum(ending + starting - 1, cap)
+    np.maximum.at(longest, src[order], through)
+    np.maximum.at(longest, dst[order], through)
+    return longest

@@ -1,8 +1,10 @@
-"""Kernel features per time bucket: temporal cycles and scatter-gather, on DuckDB locally or on Spark.
+"""Kernel features per time bucket: temporal cycles, scatter-gather and chains, on DuckDB locally or on Spark.
 
 Edges are cut into buckets of `bucket_seconds` by time; a bucket also carries the edges of the
 next `delta` seconds (overlap), so every pattern whose first edge starts in the bucket is seen
 whole. Spark runs one bucket per task with `mapInArrow`; DuckDB runs the same function here.
+Counts are summed over buckets; the chain length is a maximum (a chain cut by a bucket's edge is
+seen whole in the bucket where it starts).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from moneytrail.detect.graph.kernels import csr, scatter_gather, temporal_cycles, two_hop_paths
+from moneytrail.detect.graph.kernels import chain_lengths, csr, scatter_gather, temporal_cycles, two_hop_paths
 from moneytrail.warehouse.engine import Engine
 
 PATTERN_SCHEMA = pa.schema(
@@ -25,8 +27,10 @@ PATTERN_SCHEMA = pa.schema(
         pa.field("sg_source", pa.int64()),
         pa.field("sg_middle", pa.int64()),
         pa.field("sg_target", pa.int64()),
+        pa.field("rare_chain_length", pa.int64()),
     ]
 )
+MAXIMA = ("rare_chain_length",)  # aggregated over buckets by max; the other columns are counts, summed
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,14 @@ class PatternParams:
     kept_cycle_budget: int = 200
     hop_cap: int = 10  # continuations per first edge in scatter-gather
     min_middles: int = 2
+    # chains: payments between accounts that pay each other at most `chain_pair_payments` times in
+    # all the data (strangers, not a household's standing transfers), of at least `chain_min_amount`
+    # (sums, not the coffees and split bills everyone passes around), each hop at most `chain_gap`
+    # after the one before; lengths capped at `chain_cap` hops, whose span must fit in delta
+    chain_pair_payments: int = 2
+    chain_min_amount: float = 250.0
+    chain_gap_seconds: float = 5 * 86400.0
+    chain_cap: int = 6
 
 
 def bucket_counts(edges: pa.Table, params: PatternParams) -> pa.Table:
@@ -81,7 +93,10 @@ def _one_bucket(edges: pa.Table, lo: float, hi: float, params: PatternParams) ->
     )
     u, m, v = two_hop_paths(offsets, dst_sorted, t_sorted, delta, lo, hi, params.hop_cap)
     as_source, as_middle, as_target = scatter_gather(u, m, v, n_nodes, params.min_middles)
-    keep = (cycles + kept + as_source + as_middle + as_target) > 0
+    pair_payments = _pair_payments(edges, src, dst, n_nodes)
+    rare = (amount >= params.chain_min_amount) & (pair_payments <= params.chain_pair_payments)
+    chains = chain_lengths(src[rare], dst[rare], t[rare], params.chain_gap_seconds, params.chain_cap, n_nodes)
+    keep = (cycles + kept + as_source + as_middle + as_target + chains) > 0
     return pa.table(
         {
             "node": pa.array(names[keep], pa.string()),
@@ -90,20 +105,30 @@ def _one_bucket(edges: pa.Table, lo: float, hi: float, params: PatternParams) ->
             "sg_source": pa.array(as_source[keep], pa.int64()),
             "sg_middle": pa.array(as_middle[keep], pa.int64()),
             "sg_target": pa.array(as_target[keep], pa.int64()),
+            "rare_chain_length": pa.array(chains[keep], pa.int64()),
         },
         schema=PATTERN_SCHEMA,
     )
+
+
+def _pair_payments(edges: pa.Table, src: np.ndarray, dst: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Per edge: how many payments its payer made to its payee, from `pair_n` (counted over all the data by
+    `bucketed_edges_sql`) or, in a table without it, counted here."""
+    if "pair_n" in edges.column_names:
+        return np.asarray(edges.column("pair_n").to_numpy(zero_copy_only=False), dtype=np.int64)
+    _, index, counts = np.unique(src * n_nodes + dst, return_inverse=True, return_counts=True)
+    return np.asarray(counts[index], dtype=np.int64)
 
 
 def bucketed_edges_sql(edges_view: str, params: PatternParams) -> str:
     """Each edge in its own bucket, and again in the previous bucket when it lies within delta of the boundary."""
     width, delta = params.bucket_seconds, params.delta_seconds
     return f"""
-        SELECT src, dst, t, CAST(amount AS DOUBLE) AS amount, CAST(floor(t / {width}) AS BIGINT) AS bucket
-        FROM {edges_view}
+        WITH e AS (SELECT src, dst, t, CAST(amount AS DOUBLE) AS amount,
+            count(*) OVER (PARTITION BY src, dst) AS pair_n FROM {edges_view})
+        SELECT src, dst, t, amount, pair_n, CAST(floor(t / {width}) AS BIGINT) AS bucket FROM e
         UNION ALL
-        SELECT src, dst, t, CAST(amount AS DOUBLE) AS amount, CAST(floor(t / {width}) AS BIGINT) - 1 AS bucket
-        FROM {edges_view}
+        SELECT src, dst, t, amount, pair_n, CAST(floor(t / {width}) AS BIGINT) - 1 AS bucket FROM e
         WHERE t - floor(t / {width}) * {width} < {delta}
     """
 
@@ -127,8 +152,9 @@ def pattern_counts(engine: Engine, edges_view: str, params: PatternParams) -> pa
         counts = bucket_counts(engine.query(sql), params)
     if counts.num_rows == 0:
         return PATTERN_SCHEMA.empty_table()
-    grouped = counts.group_by("node").aggregate([(c, "sum") for c in PATTERN_SCHEMA.names[1:]])
+    how = {c: "max" if c in MAXIMA else "sum" for c in PATTERN_SCHEMA.names[1:]}
+    grouped = counts.group_by("node").aggregate(list(how.items()))
     return pa.table(
-        {"node": grouped.column("node"), **{c: grouped.column(f"{c}_sum") for c in PATTERN_SCHEMA.names[1:]}},
+        {"node": grouped.column("node"), **{c: grouped.column(f"{c}_{f}") for c, f in how.items()}},
         schema=PATTERN_SCHEMA,
     )
