@@ -28,8 +28,9 @@ def test_neighbour_scores_by_hand() -> None:
     scores = np.array([[0.1], [0.3], [0.9]])  # a, b, h ("x" is unknown: left out)
     got = neighbour_scores(edges_of(pairs, ["a", "b", "h"]), scores)
     assert neighbour_columns(["t"]) == ["nb_out_max_t", "nb_out_sum_t", "nb_in_max_t", "nb_in_sum_t"]
-    assert np.allclose(got[0], [0.9, 0.9 * 2 + 0.3, 0.0, 0.0])  # a paid h twice and b once
-    assert np.allclose(got[2], [0.0, 0.0, 0.3, 0.1 * 2 + 0.3])  # h was paid by a (twice) and b
+    # a paid h twice (2 of h's 3 payments in) and b once (all of b's); a sent 3 payments, b one
+    assert np.allclose(got[0], [0.9 * 2 / 3, 0.9 * 2 / 3 + 0.3, 0.0, 0.0])
+    assert np.allclose(got[2], [0.0, 0.0, 0.3, 0.1 * 2 / 3 + 0.3])
 
 
 def test_suspicious_shapes_by_hand() -> None:

@@ -5,7 +5,7 @@ their own; what marks them is whom they pay, who pays them, and what the same pe
 other members. The first stage scores every account per typology; the second adds
 
 - per typology, the largest score among the accounts it paid and among those that paid it, and
-  those scores summed per payment (`nb_*`);
+  those scores summed, each weighted by the node's share of that neighbour's payments (`nb_*`);
 - per typology, the largest score among the person's accounts at other members (`party_max_*`):
   accounts whose holders share a phone or e-mail token (`detect.holders`: the coalition's
   cross-member link; a card is linked through the issuing bank's records);
@@ -75,16 +75,28 @@ def edges_of(pairs: pa.Table | None, nodes: list[str]) -> Edges:
 
 
 def neighbour_scores(edges: Edges, scores: Matrix) -> Matrix:
-    """Per node and typology (column order of `neighbour_columns`): out max, out sum, in max, in sum."""
+    """Per node and typology (column order of `neighbour_columns`): out max, out sum, in max, in sum.
+
+    Each neighbour's score counts in proportion to the node's share of that neighbour's payments:
+    a payer's share of what the payee received (out), a payee's share of what the payer sent (in).
+    A shop with 67 one-off customers scored 0.17 for fan-in on an unseen seed, and with the plain
+    score every one of those customers looked like a fan-in payer (BENCHMARKS.md, 2026-12-06
+    (late)); weighted, each customer carries 1/67th of it, while a launderer's payment is a
+    large share of what the hub received.
+    """
     src, dst, n = edges.src, edges.dst, edges.n
-    typologies = scores.shape[1]
-    out = np.zeros((scores.shape[0], typologies * 4))
-    for j in range(typologies):
+    rows = scores.shape[0]
+    received = np.bincount(dst, weights=n, minlength=rows)
+    sent = np.bincount(src, weights=n, minlength=rows)
+    share_of_payee = n / np.maximum(received[dst], 1e-12)
+    share_of_payer = n / np.maximum(sent[src], 1e-12)
+    out = np.zeros((rows, scores.shape[1] * 4))
+    for j in range(scores.shape[1]):
         column = scores[:, j]
-        np.maximum.at(out[:, 4 * j], src, column[dst])
-        np.add.at(out[:, 4 * j + 1], src, column[dst] * n)
-        np.maximum.at(out[:, 4 * j + 2], dst, column[src])
-        np.add.at(out[:, 4 * j + 3], dst, column[src] * n)
+        np.maximum.at(out[:, 4 * j], src, column[dst] * share_of_payee)
+        np.add.at(out[:, 4 * j + 1], src, column[dst] * share_of_payee)
+        np.maximum.at(out[:, 4 * j + 2], dst, column[src] * share_of_payer)
+        np.add.at(out[:, 4 * j + 3], dst, column[src] * share_of_payer)
     return out
 
 
