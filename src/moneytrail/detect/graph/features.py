@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from moneytrail.detect.graph.patterns import PatternParams, pattern_counts
+from moneytrail.detect.graph.patterns import PATTERN_SCHEMA, PatternParams, pattern_counts
 from moneytrail.warehouse.engine import Engine, check_name
 from moneytrail.warehouse.pipeline import create_view
 
@@ -167,19 +167,12 @@ def graph_features(
     engine.create_table("gf_base", features_sql(edges, params))
     engine.create_table("gf_sql", neighbour_sql("gf_base", edges))
     engine.drop_table("gf_base")
-    if params.kernels:
-        engine.register("gf_patterns", pattern_counts(engine, edges, params.patterns))
-    else:
-        from moneytrail.detect.graph.patterns import PATTERN_SCHEMA
-
-        engine.register("gf_patterns", PATTERN_SCHEMA.empty_table())
+    patterns = pattern_counts(engine, edges, params.patterns) if params.kernels else PATTERN_SCHEMA.empty_table()
+    engine.register("gf_patterns", patterns)
+    kernel_columns = ", ".join(f"coalesce(p.{c}, 0) AS {c}" for c in PATTERN_SCHEMA.names[1:])
     engine.create_table(
         check_name(table),
-        """SELECT f.*, coalesce(p.cycle_count, 0) AS cycle_count, coalesce(p.kept_cycle_count, 0) AS kept_cycle_count,
-            coalesce(p.sg_source, 0) AS sg_source,
-            coalesce(p.sg_middle, 0) AS sg_middle, coalesce(p.sg_target, 0) AS sg_target,
-            coalesce(p.rare_chain_length, 0) AS rare_chain_length
-        FROM gf_sql f LEFT JOIN gf_patterns p ON p.node = f.node""",
+        f"SELECT f.*, {kernel_columns} FROM gf_sql f LEFT JOIN gf_patterns p ON p.node = f.node",
     )
     engine.drop_table("gf_sql")
 

@@ -253,10 +253,10 @@ def chain_lengths(src: IntArray, dst: IntArray, t: FloatArray, gap: float, cap: 
     if not len(t):
         return longest
     order = np.argsort(t, kind="stable")
-    ending = _chain_lengths_forward(src[order], dst[order], t[order], gap, cap, n_nodes)
-    back = order[::-1]
-    starting = _chain_lengths_forward(dst[back], src[back], -t[back], gap, cap, n_nodes)[::-1]
+    src, dst, t = src[order], dst[order], t[order]
+    ending = _chain_lengths_forward(src, dst, t, gap, cap, n_nodes)
+    starting = _chain_lengths_forward(dst[::-1], src[::-1], -t[::-1], gap, cap, n_nodes)[::-1]
     through = np.minimum(ending + starting - 1, cap)
-    np.maximum.at(longest, src[order], through)
-    np.maximum.at(longest, dst[order], through)
+    np.maximum.at(longest, src, through)
+    np.maximum.at(longest, dst, through)
     return longest

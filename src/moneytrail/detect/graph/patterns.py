@@ -49,7 +49,7 @@ class PatternParams:
     min_middles: int = 2
     # chains: payments between accounts that pay each other at most `chain_pair_payments` times in
     # all the data (strangers, not a household's standing transfers), of at least `chain_min_amount`
-    # (sums, not the coffees and split bills everyone passes around), each hop at most `chain_gap`
+    # (sums, not the coffees and split bills everyone passes around), each hop at most `chain_gap_seconds`
     # after the one before; lengths capped at `chain_cap` hops, whose span must fit in delta
     chain_pair_payments: int = 2
     chain_min_amount: float = 250.0
