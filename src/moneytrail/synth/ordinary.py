@@ -434,6 +434,10 @@ def ewallet_rows(per: Period, n: int) -> pa.Table:
     php[load] = rng.choice([20, 50, 99, 100, 150, 200, 300, 500], size=int(load.sum()))
     round100 = (kind == 1) | (kind == 2)
     php[round100] = np.maximum(np.round(php[round100], -2), 100)
+    # People send each other round sums (PHP 100, 250, 500, 1,000) more often than not.
+    rounded = (kind == 0) & (rng.random(n) < 0.6)
+    step = np.where(php < 1000, 50.0, 100.0)
+    php[rounded] = np.maximum(np.round(php[rounded] / step[rounded]) * step[rounded], 50)
     other = wallets[rng.integers(0, len(wallets), size=n)]
     foreign = rng.choice(["US", "GB", "AU", "CA", "SA", "JP", "SG"], size=n, p=[0.4, 0.12, 0.1, 0.1, 0.15, 0.07, 0.06])
     cultures = world.names["anglo"]
