@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from moneytrail.detect.score.profile import load_profiles, profile_features
+from moneytrail.detect.score.profile import MARKS_TABLE, load_profiles, payment_marks, profile_features
 from moneytrail.errors import UserError
 from moneytrail.warehouse.engine import Engine
 
@@ -52,6 +52,15 @@ def _rows() -> list[tuple[object, ...]]:
         ("p2p_app:y3", "p2p_app", "k2", "m", "p2p", "US", "US", 20, 50.0, 43.0, "", "s2", "sm", "18-24"),
         ("p2p_app:y4", "p2p_app", "g", "m", "p2p", "US", "US", 20, 50.0, 43.0, "", "s3", "sm", "45-54"),
         ("p2p_app:y5", "p2p_app", "k2", "m2", "p2p", "US", "US", 20, 50.0, 43.0, "", "s2", "sx", "18-24"),
+        # "pv" in the Philippines pays two wallets that foreign senders pay, PHP 100 at night and PHP 200 in
+        # the evening (S10's access fees); "po" pays "w2" PHP 2,000 at noon
+        ("ewallet_ph:v1", "ewallet_ph", "pv", "w1", "p2p", "PH", "PH", 23, 100.0, 1.6, "load", "sp", "sw"),
+        ("ewallet_ph:v2", "ewallet_ph", "pv", "w2", "p2p", "PH", "PH", 22, 200.0, 3.2, "", "sp", "su"),
+        ("ewallet_ph:o1", "ewallet_ph", "po", "w2", "p2p", "PH", "PH", 12, 2000.0, 32.0, "", "so", "su"),
+        # the teenager "k1" then pays "rs" for "account recovery", and so does the adult "g" (rule 20)
+        ("p2p_app:r1", "p2p_app", "k1", "rs", "p2p", "US", "US", 9, 150.0, 128.0, "account recovery", "s1", "sr",
+         "<18"),
+        ("p2p_app:r2", "p2p_app", "g", "rs", "p2p", "US", "US", 9, 99.0, 85.0, "legal fee", "s3", "sr", "45-54"),
         # a card purchase abroad is not a transfer
         ("cardnet:p", "cardnet", "u", "shop:5411", "card", "US", "PH", 0, 30.0, 25.0, "", "su", None),
         # "u"'s card at a webcam merchant (MCC 5967) at night and a VPN (5734) by day; a webcam refund
@@ -100,6 +109,18 @@ def test_profile_features_on_both_engines(engine: Engine) -> None:
     assert rows["shop:5411"]["consumer_in"] == 0
     cu = rows["cu"]  # a refund is not a purchase
     assert (cu["webcam_out"], cu["privacy_out"], cu["card_out_night"]) == (1, 1, pytest.approx(2 / 3))
+    pv, w2 = rows["pv"], rows["w2"]  # micro-payments at home: the payees' foreign senders and micro payers
+    assert (pv["micro_out"], pv["micro_out_night"]) == (2, pytest.approx(1 / 2))
+    assert (pv["micro_payee_senders"], pv["micro_payee_micro_payers"]) == (2, 1)
+    assert (w2["micro_in_payers"], w2["micro_in_night"], w1["micro_in_night"]) == (1, 0.0, 1.0)
+    assert (rows["po"]["micro_out"], rows["po"]["micro_payee_senders"]) == (0, 0)
+    rs = rows["rs"]  # two payers named a recovery service; one of them is young
+    assert (rs["recovery_in_payers"], rs["recovery_payer_young"]) == (2, 1.0)
+    assert (rows["k1"]["young_out"], rows["g"]["young_out"], rows["m"]["recovery_in_payers"]) == (1.0, 0.0, 0)
+    marks = payment_marks(engine)  # the pairs with a marked payment, and how many
+    marked = {(r["src"], r["dst"]): tuple(r[c] for c in marks) for r in engine.table(MARKS_TABLE).to_pylist()}
+    assert marks == ["mark_out_micro_local", "mark_out_micro_local_night", "mark_in_recovery"]
+    assert marked == {("pv", "w1"): (1, 1, 0), ("pv", "w2"): (1, 0, 0), ("k1", "rs"): (0, 0, 1), ("g", "rs"): (0, 0, 1)}
     ng = rows["ng"]
     assert (ng["sext_in"], ng["sext_in_senders"], ng["sext_in_young"]) == (3, 2, pytest.approx(2 / 3))
     assert (rows["v"]["sext_out"], rows["v"]["sext_payee_senders"], rows["u"]["sext_payee_senders"]) == (2, 2, 0)

@@ -12,6 +12,8 @@ from moneytrail.detect.score.model import apply, train
 from moneytrail.detect.score.stacking import (
     SHAPE_COLUMNS,
     edges_of,
+    mark_columns,
+    marked_scores,
     neighbour_columns,
     neighbour_scores,
     party_scores,
@@ -31,6 +33,27 @@ def test_neighbour_scores_by_hand() -> None:
     # a paid h twice (2 of h's 3 payments in) and b once (all of b's); a sent 3 payments, b one
     assert np.allclose(got[0], [0.9 * 2 / 3, 0.9 * 2 / 3 + 0.3, 0.0, 0.0])
     assert np.allclose(got[2], [0.0, 0.0, 0.3, 0.1 * 2 / 3 + 0.3])
+
+
+def test_marked_scores_by_hand() -> None:
+    # v paid the hub h once at midnight (a micro-payment), o paid h 40 times by day; k paid r "for recovery"
+    pairs = pa.table({
+        "src": ["v", "o", "k", "o"], "dst": ["h", "h", "r", "r"], "n": [1, 40, 1, 1],
+        "mark_out_micro_local": [1, 0, 0, 0], "mark_out_micro_local_night": [1, 0, 0, 0],
+        "mark_in_recovery": [0, 0, 1, 0],
+    })
+    nodes = ["v", "o", "h", "k", "r"]
+    scores = np.array([[0.0, 0.0], [0.0, 0.0], [0.9, 0.1], [0.2, 0.8], [0.0, 0.0]])  # lsac, sextortion
+    got = marked_scores(edges_of(pairs, nodes), scores)
+    columns = mark_columns(["lsac", "sextortion"])
+    assert got.shape == (5, len(columns))
+    rows = {n: dict(zip(columns, row, strict=True)) for n, row in zip(nodes, got, strict=True)}
+    assert rows["v"]["mark_out_micro_local_night_lsac"] == 0.9 and rows["v"]["mark_out_micro_local_sextortion"] == 0.1
+    assert all(value == 0 for value in rows["o"].values())  # it paid the same hub, unmarked
+    assert rows["r"]["mark_in_recovery_sextortion"] == 0.8 and rows["k"]["mark_in_recovery_sextortion"] == 0
+    # pairs without mark columns (a table made before marks existed) give zeros, not an error
+    plain = marked_scores(edges_of(pairs.select(["src", "dst", "n"]), nodes), scores)
+    assert plain.shape == got.shape and not plain.any()
 
 
 def test_suspicious_shapes_by_hand() -> None:

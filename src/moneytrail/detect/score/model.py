@@ -40,14 +40,14 @@ from moneytrail.detect.score.learn import (
     metrics,
     out_of_fold,
 )
-from moneytrail.detect.score.profile import profile_features
+from moneytrail.detect.score.profile import payment_marks, profile_features
 from moneytrail.detect.score.stacking import edges_of, second_stage, second_stage_columns
 from moneytrail.errors import UserError
 from moneytrail.warehouse.engine import Engine
 
 TRAIN_SHARE = 0.7
 MIN_POSITIVES = 4  # a typology with fewer labelled accounts gets no model
-MODEL_KIND = "lightgbm-one-vs-rest-v9"  # v9: neighbours' scores weighted by share (v8: LightGBM histograms pinned)
+MODEL_KIND = "lightgbm-one-vs-rest-v10"  # v10: marked payments' neighbour scores (v9: weighted by share)
 
 
 def account_frame(engine: Engine, params: GraphParams | None = None, typologies: list[str] | None = None) -> pa.Table:
@@ -60,6 +60,7 @@ def account_frame(engine: Engine, params: GraphParams | None = None, typologies:
     graph_features(engine, "gf_edges", params, table="score_graph_features")
     flow_features(engine, "gf_edges", table="score_flow_features")
     profile_columns = profile_features(engine, table="score_profile")
+    payment_marks(engine)  # read by the second stage (`stacking.score_pairs`)
     typologies = typologies if typologies is not None else sorted({spec.typology for spec in load_rules()})
     payment_pairs(engine, "gf_edges")
     exposure_features(engine, PAIRS_TABLE, typologies, table="score_exposure")

@@ -39,9 +39,17 @@ class ProfileFeature:
 
 
 @dataclass(frozen=True)
+class PaymentMark:
+    name: str
+    side: str  # out: the payer reads its payees' scores; in: the payee reads its payers'
+    of: str  # the set of payments that marks a pair
+
+
+@dataclass(frozen=True)
 class Profiles:
     sets: dict[str, str]  # name -> rendered SQL condition
     features: tuple[ProfileFeature, ...]
+    marks: tuple[PaymentMark, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -72,7 +80,12 @@ def load_profiles(path: Path = PROFILES_FILE) -> Profiles:
     for f in features:
         if f.measure in COUNTERPARTY_MEASURES and own.get(f.of, f.side) == f.side:
             raise UserError(f"{path}: feature {f.name} needs a count, distinct or share feature of the other side")
-    return Profiles(sets, tuple(features))
+    marks = []
+    for name, spec in (raw.get("marks") or {}).items():
+        if spec.get("side") not in SIDES or spec.get("set") not in sets:
+            raise UserError(f"{path}: mark {name} needs a side ({'/'.join(SIDES)}) and a known set")
+        marks.append(PaymentMark(check_name(name), spec["side"], spec["set"]))
+    return Profiles(sets, tuple(features), tuple(marks))
 
 
 def _aggregate(feature: ProfileFeature, sets: dict[str, str]) -> str:
@@ -136,3 +149,30 @@ def profile_features(engine: Engine, table: str = "profile_features", profiles: 
     for name in names:
         engine.drop_table(name)
     return [f.name for _, features in made for f in features]
+
+
+MARKS_TABLE = "payment_marks"
+
+
+def mark_column(mark: PaymentMark) -> str:
+    return f"mark_{mark.side}_{mark.name}"
+
+
+def payment_marks(engine: Engine, table: str = MARKS_TABLE, profiles: Profiles | None = None) -> list[str]:
+    """Materialise `table`: src, dst and, per mark, how many of the pair's payments are in its set.
+
+    Only pairs with a marked payment are kept; needs `detect_txn`. Returns the mark columns.
+    """
+    profiles = profiles or load_profiles()
+    columns = [mark_column(m) for m in profiles.marks]
+    counts = "".join(
+        f", sum(CASE WHEN {profiles.sets[m.of]} THEN 1 ELSE 0 END) AS {mark_column(m)}" for m in profiles.marks
+    )
+    any_mark = " OR ".join(f"({profiles.sets[m.of]})" for m in profiles.marks) or "FALSE"
+    engine.create_table(
+        check_name(table),
+        f"""SELECT src_token AS src, dst_token AS dst{counts} FROM detect_txn
+        WHERE src_token IS NOT NULL AND dst_token IS NOT NULL AND src_token <> dst_token AND ({any_mark})
+        GROUP BY src_token, dst_token""",
+    )
+    return columns

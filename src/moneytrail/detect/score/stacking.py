@@ -11,7 +11,10 @@ other members. The first stage scores every account per typology; the second add
   cross-member link; a card is linked through the issuing bank's records);
 - per typology, the largest score among the accounts of the holder's household (`house_max_*`):
   holders who share a device or an address (INDICATORS.md rule 15: a family operation's wallets);
-- the node's place in the subgraph of suspicious accounts (`sg_*`).
+- the node's place in the subgraph of suspicious accounts (`sg_*`);
+- per payment mark (`profiles.yaml`: S10's micro access fees, rule 20's recovery payments) and
+  typology, the largest score among the accounts it paid (or that paid it) with a marked
+  payment, not weighted by share (`mark_*`).
 
 In training the first-stage scores are out-of-fold, so no account's own label leaks into its
 neighbours' scores.
@@ -31,6 +34,7 @@ from moneytrail.detect.holders import SAME_HOLDER_TABLE, SAME_HOUSEHOLD_TABLE, s
 from moneytrail.detect.prepare import register_reference_tables
 from moneytrail.detect.score.exposure import PAIRS_TABLE
 from moneytrail.detect.score.learn import steady
+from moneytrail.detect.score.profile import MARKS_TABLE, load_profiles, mark_column
 from moneytrail.warehouse.engine import Engine, check_name
 
 Matrix = npt.NDArray[np.float64]
@@ -40,12 +44,24 @@ def neighbour_columns(typologies: list[str]) -> list[str]:
     return [f"nb_{side}_{kind}_{t}" for t in typologies for side in ("out", "in") for kind in ("max", "sum")]
 
 
-def score_pairs(engine: Engine, pairs: str = PAIRS_TABLE) -> pa.Table:
-    """src, dst and the number of payments between them, from the pairs `account_frame` made.
+def mark_columns(typologies: list[str]) -> list[str]:
+    return [f"{mark_column(m)}_{t}" for m in load_profiles().marks for t in typologies]
+
+
+def score_pairs(engine: Engine, pairs: str = PAIRS_TABLE, marks: str = MARKS_TABLE) -> pa.Table:
+    """src, dst, the number of payments between them (from the pairs `account_frame` made) and the
+    pair's marked payments (`profile.payment_marks`, where that table exists).
 
     Ordered, so that the neighbours' sums add up in the same order every run (see `second_stage`).
     """
-    return engine.query(f"SELECT src, dst, n FROM {check_name(pairs)} ORDER BY src, dst")
+    if not engine.has_table(marks):
+        return engine.query(f"SELECT src, dst, n FROM {check_name(pairs)} ORDER BY src, dst")
+    names = [mark_column(m) for m in load_profiles().marks]
+    picked = "".join(f", coalesce(m.{c}, 0) AS {c}" for c in names)
+    return engine.query(
+        f"""SELECT p.src, p.dst, p.n{picked} FROM {check_name(pairs)} p
+        LEFT JOIN {check_name(marks)} m ON m.src = p.src AND m.dst = p.dst ORDER BY p.src, p.dst"""
+    )
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,7 @@ class Edges:
     src: npt.NDArray[np.int64]
     dst: npt.NDArray[np.int64]
     n: npt.NDArray[np.float64]
+    marks: dict[str, npt.NDArray[np.float64]] | None = None  # mark column -> marked payments per pair
 
 
 def edges_of(pairs: pa.Table | None, nodes: list[str]) -> Edges:
@@ -71,7 +88,30 @@ def edges_of(pairs: pa.Table | None, nodes: list[str]) -> Edges:
         else np.ones(len(src))
     )
     known = (src >= 0) & (dst >= 0)
-    return Edges(src[known], dst[known], n[known])
+    marks = {
+        c: np.asarray(pairs.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)[known]
+        for c in pairs.column_names
+        if c.startswith("mark_")
+    }
+    return Edges(src[known], dst[known], n[known], marks)
+
+
+def marked_scores(edges: Edges, scores: Matrix) -> Matrix:
+    """Per mark (of `profiles.yaml`) and typology (column order of `mark_columns`): the largest score
+    among the accounts the node paid (mark side out) or that paid it (side in) with a marked payment."""
+    rows = scores.shape[0]
+    marks = load_profiles().marks
+    out = np.zeros((rows, len(marks) * scores.shape[1]))
+    for k, mark in enumerate(marks):
+        counts = (edges.marks or {}).get(mark_column(mark))
+        if counts is None:
+            continue  # pairs without this mark's column: no marked payments
+        marked = counts > 0
+        me, them = (edges.src, edges.dst) if mark.side == "out" else (edges.dst, edges.src)
+        me, them = me[marked], them[marked]
+        for j in range(scores.shape[1]):
+            np.maximum.at(out[:, k * scores.shape[1] + j], me, scores[them, j])
+    return out
 
 
 def neighbour_scores(edges: Edges, scores: Matrix) -> Matrix:
@@ -204,7 +244,7 @@ def party_scores(links: Edges, scores: Matrix) -> Matrix:
 
 
 def second_stage_columns(typologies: list[str]) -> list[str]:
-    return [*neighbour_columns(typologies), *link_columns(typologies), *SHAPE_COLUMNS]
+    return [*neighbour_columns(typologies), *link_columns(typologies), *SHAPE_COLUMNS, *mark_columns(typologies)]
 
 
 def second_stage(pairs: pa.Table, links: pa.Table | None, nodes: list[str], scores: Matrix) -> Matrix:
@@ -220,4 +260,5 @@ def second_stage(pairs: pa.Table, links: pa.Table | None, nodes: list[str], scor
         neighbour_scores(paid, scores),
         *(party_scores(edges_of(links_of_kind(links, kind), nodes), scores) for kind in LINK_PREFIXES),
         suspicious_shapes(paid, scores),
+        marked_scores(paid, scores),
     ]))
