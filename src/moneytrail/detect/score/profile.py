@@ -43,6 +43,7 @@ class PaymentMark:
     name: str
     side: str  # out: the payer reads its payees' scores; in: the payee reads its payers'
     of: str  # the set of payments that marks a pair
+    among: str | None = None  # ... counted among these payments only (None: all of them)
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,10 @@ def load_profiles(path: Path = PROFILES_FILE) -> Profiles:
             raise UserError(f"{path}: feature {f.name} needs a count, distinct or share feature of the other side")
     marks = []
     for name, spec in (raw.get("marks") or {}).items():
-        if spec.get("side") not in SIDES or spec.get("set") not in sets:
-            raise UserError(f"{path}: mark {name} needs a side ({'/'.join(SIDES)}) and a known set")
-        marks.append(PaymentMark(check_name(name), spec["side"], spec["set"]))
+        among = spec.get("among")
+        if spec.get("side") not in SIDES or spec.get("set") not in sets or (among is not None and among not in sets):
+            raise UserError(f"{path}: mark {name} needs a side ({'/'.join(SIDES)}) and known sets")
+        marks.append(PaymentMark(check_name(name), spec["side"], spec["set"], among))
     return Profiles(sets, tuple(features), tuple(marks))
 
 
@@ -165,10 +167,13 @@ def payment_marks(engine: Engine, table: str = MARKS_TABLE, profiles: Profiles |
     """
     profiles = profiles or load_profiles()
     columns = [mark_column(m) for m in profiles.marks]
+    conditions = [
+        f"({profiles.sets[m.of]})" + (f" AND ({profiles.sets[m.among]})" if m.among else "") for m in profiles.marks
+    ]
     counts = "".join(
-        f", sum(CASE WHEN {profiles.sets[m.of]} THEN 1 ELSE 0 END) AS {mark_column(m)}" for m in profiles.marks
+        f", sum(CASE WHEN {c} THEN 1 ELSE 0 END) AS {name}" for c, name in zip(conditions, columns, strict=True)
     )
-    any_mark = " OR ".join(f"({profiles.sets[m.of]})" for m in profiles.marks) or "FALSE"
+    any_mark = " OR ".join(f"({c})" for c in conditions) or "FALSE"
     engine.create_table(
         check_name(table),
         f"""SELECT src_token AS src, dst_token AS dst{counts} FROM detect_txn

@@ -22,7 +22,7 @@ neighbours' scores.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -49,13 +49,11 @@ def mark_columns(typologies: list[str]) -> list[str]:
 
 
 def score_pairs(engine: Engine, pairs: str = PAIRS_TABLE, marks: str = MARKS_TABLE) -> pa.Table:
-    """src, dst, the number of payments between them (from the pairs `account_frame` made) and the
-    pair's marked payments (`profile.payment_marks`, where that table exists).
+    """src, dst, the number of payments between them and the pair's marked payments, from the pairs
+    and marks `account_frame` made (`exposure.payment_pairs`, `profile.payment_marks`).
 
     Ordered, so that the neighbours' sums add up in the same order every run (see `second_stage`).
     """
-    if not engine.has_table(marks):
-        return engine.query(f"SELECT src, dst, n FROM {check_name(pairs)} ORDER BY src, dst")
     names = [mark_column(m) for m in load_profiles().marks]
     picked = "".join(f", coalesce(m.{c}, 0) AS {c}" for c in names)
     return engine.query(
@@ -71,7 +69,7 @@ class Edges:
     src: npt.NDArray[np.int64]
     dst: npt.NDArray[np.int64]
     n: npt.NDArray[np.float64]
-    marks: dict[str, npt.NDArray[np.float64]] | None = None  # mark column -> marked payments per pair
+    marks: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)  # mark column -> marked payments per pair
 
 
 def edges_of(pairs: pa.Table | None, nodes: list[str]) -> Edges:
@@ -99,19 +97,12 @@ def edges_of(pairs: pa.Table | None, nodes: list[str]) -> Edges:
 def marked_scores(edges: Edges, scores: Matrix) -> Matrix:
     """Per mark (of `profiles.yaml`) and typology (column order of `mark_columns`): the largest score
     among the accounts the node paid (mark side out) or that paid it (side in) with a marked payment."""
-    rows = scores.shape[0]
-    marks = load_profiles().marks
-    out = np.zeros((rows, len(marks) * scores.shape[1]))
-    for k, mark in enumerate(marks):
-        counts = (edges.marks or {}).get(mark_column(mark))
-        if counts is None:
-            continue  # pairs without this mark's column: no marked payments
-        marked = counts > 0
+    blocks = []
+    for mark in load_profiles().marks:
+        marked = edges.marks.get(mark_column(mark), np.zeros(len(edges.src))) > 0  # no column: nothing marked
         me, them = (edges.src, edges.dst) if mark.side == "out" else (edges.dst, edges.src)
-        me, them = me[marked], them[marked]
-        for j in range(scores.shape[1]):
-            np.maximum.at(out[:, k * scores.shape[1] + j], me, scores[them, j])
-    return out
+        blocks.append(party_scores(Edges(me[marked], them[marked], edges.n[marked]), scores))
+    return np.hstack(blocks) if blocks else np.zeros((scores.shape[0], 0))
 
 
 def neighbour_scores(edges: Edges, scores: Matrix) -> Matrix:
