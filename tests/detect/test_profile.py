@@ -16,15 +16,19 @@ COLUMNS = {
     "channel": pa.string(), "src_country": pa.string(), "dst_country": pa.string(), "local_hour": pa.int32(),
     "amount": pa.float64(), "amount_eur": pa.float64(), "reference": pa.string(), "src_surname": pa.string(),
     "dst_surname": pa.string(), "src_age_band": pa.string(), "mcc": pa.string(), "merchant_id": pa.string(),
+    "merchant_name": pa.string(),
 }
+# the names of the merchants the acquirer's file names (the other card payments' merchants have none)
+MERCHANT_NAMES = {"cardnet:c4": "corner apps 12", "cardnet:c5": "star vpn"}
 
 
 def _txn(rows: list[tuple[object, ...]]) -> pa.Table:
-    names = [n for n in COLUMNS if n not in ("src_age_band", "mcc", "merchant_id")]
+    names = [n for n in COLUMNS if n not in ("src_age_band", "mcc", "merchant_id", "merchant_name")]
     data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
     data["src_age_band"] = [r[len(names)] if len(r) > len(names) else "25-34" for r in rows]
     data["mcc"] = [r[3].split(":")[1] if r[0].startswith("cardnet:") else None for r in rows]
     data["merchant_id"] = [None] * len(rows)
+    data["merchant_name"] = [MERCHANT_NAMES.get(str(r[0])) for r in rows]
     return pa.table(data, schema=pa.schema(list(COLUMNS.items())))
 
 
@@ -67,6 +71,9 @@ def _rows() -> list[tuple[object, ...]]:
         ("cardnet:c1", "cardnet", "cu", "cam:5967", "card", "US", "US", 1, 20.0, 17.0, "", "su", None),
         ("cardnet:c2", "cardnet", "cu", "vpn:5734", "card", "US", "US", 14, 9.0, 8.0, "", "su", None),
         ("cardnet:c3", "cardnet", "cu", "cam:5967", "card", "US", "US", 2, -20.0, -17.0, "", "su", None),
+        # ... and two named merchants: an office suite under the coarse 5734 (not tooling), a VPN under 5999
+        ("cardnet:c4", "cardnet", "cu", "apps:5734", "card", "US", "US", 15, 9.0, 8.0, "", "su", None),
+        ("cardnet:c5", "cardnet", "cu", "vpn:5999", "card", "US", "US", 16, 5.0, 4.0, "", "su", None),
         # "v" (young) pays an account in Nigeria twice, "z" once: two senders into a JOC-SEXT account
         ("remitter:n1", "remitter", "v", "ng", "remittance", "GB", "NG", 15, 300.0, 340.0, "", "sv", None, "18-24"),
         ("remitter:n2", "remitter", "v", "ng", "remittance", "GB", "NG", 16, 300.0, 340.0, "", "sv", None, "18-24"),
@@ -108,14 +115,16 @@ def test_profile_features_on_both_engines(engine: Engine) -> None:
     assert rows["x"]["consumer_in"] == 0  # a transfer at home is not one from abroad
     assert rows["shop:5411"]["consumer_in"] == 0
     cu = rows["cu"]  # a refund is not a purchase
-    assert (cu["webcam_out"], cu["privacy_out"], cu["card_out_night"]) == (1, 1, pytest.approx(2 / 3))
+    assert (cu["webcam_out"], cu["privacy_out"], cu["card_out_night"]) == (1, 2, pytest.approx(2 / 5))
     pv, w2 = rows["pv"], rows["w2"]  # micro-payments at home: the payees' foreign senders and micro payers
     assert (pv["micro_out"], pv["micro_out_night"]) == (2, pytest.approx(1 / 2))
     assert (pv["micro_payee_senders"], pv["micro_payee_micro_payers"]) == (2, 1)
     assert (w2["micro_in_payers"], w2["micro_in_night"], w1["micro_in_night"]) == (1, 0.0, 1.0)
     assert (rows["po"]["micro_out"], rows["po"]["micro_payee_senders"]) == (0, 0)
     rs = rows["rs"]  # two payers named a recovery service; one of them is young
-    assert (rs["recovery_in_payers"], rs["recovery_payer_young"]) == (2, 1.0)
+    assert (rs["recovery_in_payers"], rs["recovery_payer_young"], rs["recovery_in_max_eur"]) == (2, 1.0, 128.0)
+    assert (rows["k1"]["recovery_out_max_eur"], rows["g"]["recovery_out_max_eur"], u["recovery_out_max_eur"]) == (
+        128.0, 85.0, 0.0)
     assert (rows["k1"]["young_out"], rows["g"]["young_out"], rows["m"]["recovery_in_payers"]) == (1.0, 0.0, 0)
     marks = payment_marks(engine)  # the pairs with a marked payment, and how many
     marked = {(r["src"], r["dst"]): tuple(r[c] for c in marks) for r in engine.table(MARKS_TABLE).to_pylist()}

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from detect_fixtures import at, holder, load, subjects, txn
+from detect_fixtures import alerts_of, at, holder, load, subjects, txn
 
 from moneytrail.detect.holders import SAME_HOLDER_TABLE, same_holder
 from moneytrail.detect.prepare import register_reference_tables
@@ -31,13 +31,20 @@ def card(pan: str, days: float, mcc: str, amount: float = 30) -> dict[str, Any]:
                mcc=mcc, channel="card", dst_country="US", src_country="US")
 
 
-def _lsac_world(duck: Engine, extra: list[dict[str, Any]], days: tuple[float, ...] = (100, 105, 112)) -> None:
+def shop(merchant_id: str, name: str, mcc: str) -> dict[str, Any]:
+    return {"merchant_id": merchant_id, "member_id": "net", "name": name, "mcc": mcc}
+
+
+def _lsac_world(
+    duck: Engine, extra: list[dict[str, Any]], days: tuple[float, ...] = (100, 105, 112),
+    merchants: list[dict[str, Any]] | None = None,
+) -> None:
     """`rem:pos` sends small transfers on `days` (three in 30 days: rule 1); `bank:card1` is the same person's
     card at another member (same phone); `bank:card2` belongs to someone who sends nothing."""
     people = [holder("rem:pos", "r1", "ph1"), holder("bank:card1", "b1", "ph1", kind="card"),
               holder("bank:card2", "b2", "ph2", kind="card")]
     rows = [remit("rem:pos", d) for d in days] + [txn(ts=at(400), src_account="m1:x", dst_account="m1:y")]
-    load(duck, rows + extra, accounts=[p[0] for p in people], parties=[p[1] for p in people])
+    load(duck, rows + extra, accounts=[p[0] for p in people], parties=[p[1] for p in people], merchants=merchants)
 
 
 def test_same_holder_links_accounts_by_phone_within_a_member_when_asked(duck: Engine) -> None:
@@ -67,6 +74,19 @@ def test_rule11_privacy_tooling_within_90_days(duck: Engine) -> None:
     _lsac_world(duck, [card("card1", 60, "5734", 10), card("card1", 312, "5817", 10), card("card2", 100, "5734", 10)])
     found = subjects(duck, "lsac_privacy_tooling")
     assert found == {"net:card1"}
+
+
+def test_rule11_reads_the_merchant_name_where_known(duck: Engine) -> None:
+    # a named VPN counts whatever its MCC; a named word processor under 5734 does not; an unnamed 5734 shop does
+    shops = [shop("net:vpn", "Harbor Secure VPN", "5999"), shop("net:office", "Corner Apps 12", "5734")]
+    _lsac_world(duck, [
+        {**card("card1", 101, "5999"), "merchant_id": "net:vpn", "txn_id": "net:t1"},
+        {**card("card1", 102, "5734"), "merchant_id": "net:office", "txn_id": "net:t2"},
+        {**card("card1", 103, "5734"), "merchant_id": "net:unlisted", "txn_id": "net:t3"},
+    ], merchants=shops)
+    hits = alerts_of(duck, "lsac_privacy_tooling")
+    assert {a["subject"] for a in hits} == {"net:card1"}
+    assert {t for a in hits for t in a["evidence_txn_ids"]} == {"net:t1", "net:t3"}
 
 
 def test_rule11_not_around_the_transfers(duck: Engine) -> None:

@@ -79,6 +79,15 @@ def sql_keywords(name: str, column: str = "reference") -> str:
     return f"regexp_matches({column}, '(^|[^a-z])({words})([^a-z]|$)')"
 
 
+def sql_merchant(words: str, mcc_set: str, table: str = "") -> str:
+    """A SQL condition: the merchant's name (lower case) holds a word of list `words`; where the name is
+    unknown (no merchant file), its MCC is in `mcc_set` instead. `table`: the alias of `detect_txn`."""
+    prefix = f"{table}." if table else ""
+    named = sql_keywords(words, f"{prefix}merchant_name")
+    coarse = sql_mcc(mcc_set, f"{prefix}mcc")
+    return f"(({prefix}merchant_name IS NOT NULL AND {named}) OR ({prefix}merchant_name IS NULL AND {coarse}))"
+
+
 def _csv(name: str) -> list[dict[str, str]]:
     with (DATA / name).open(newline="") as handle:
         return list(csv.DictReader(handle))

@@ -94,6 +94,8 @@ WITH acct AS (
 ), party AS (
     SELECT party_id, member_id, max(kind) AS kind, max(age_band) AS age_band, max(surname_token) AS surname_token
     FROM parties GROUP BY party_id, member_id
+), merchant AS (
+    SELECT merchant_id, lower(max(name)) AS merchant_name FROM merchants GROUP BY merchant_id
 ), base AS (
     SELECT t.*, CAST(floor(epoch(t.ts)) AS BIGINT) AS t_s,
         CAST(t.amount AS DOUBLE) AS amount_num,
@@ -106,6 +108,7 @@ SELECT b.txn_id, b.member_id, b.ts, b.t_s, b.amount_num AS amount, b.amount_eur_
     b.src_account, b.dst_account, coalesce(b.src_token, b.src_account) AS src_token,
     coalesce(b.dst_token, b.dst_account) AS dst_token,
     upper(b.src_country) AS src_country, upper(b.dst_country) AS dst_country, b.mcc, b.merchant_id,
+    mn.merchant_name,
     lower(coalesce(b.reference, '')) AS reference, b.device_id, b.ip, lower(b.chain) AS chain, b.tx_hash,
     coalesce(nullif(regexp_extract(lower(coalesce(b.reference, '')), '{branch_re}', 2), ''), b.device_id) AS location,
     nullif(regexp_extract(lower(coalesce(b.reference, '')), '{region_re}', 1), '') AS region,
@@ -127,6 +130,7 @@ LEFT JOIN party dp ON dp.party_id = coalesce(da.party_id, dt.party_id)
 LEFT JOIN members sm ON sm.member_id = coalesce(sa.member_id, st.member_id)
 LEFT JOIN members dm ON dm.member_id = coalesce(da.member_id, dt.member_id)
 LEFT JOIN utc_offsets tz ON tz.country = upper(b.src_country)
+LEFT JOIN merchant mn ON mn.merchant_id = b.merchant_id
 """
 
 

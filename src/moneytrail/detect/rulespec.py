@@ -6,7 +6,7 @@ A spec's `sql` is a Jinja template that selects one row per evidence transaction
 of an earlier rule, for rules defined as "rule N and ..."), `burst_starts(rule_id, hours)`
 (where each run of that rule's evidence payments per subject starts), `payout_senders()` (the
 real sender of a payout leg that names the remittance partner), and the reference-data
-helpers `in_list`, `mcc`, `keywords`, `values_in`, `days` and `hours`.
+helpers `in_list`, `mcc`, `keywords`, `merchant`, `values_in`, `days` and `hours`.
 """
 
 from __future__ import annotations
@@ -161,6 +161,7 @@ def render_template(text: str, **extra: Any) -> str:
         in_list=lists.sql_in,
         mcc=lists.sql_mcc,
         keywords=lists.sql_keywords,
+        merchant=lists.sql_merchant,
         values_in=lambda vals: "(" + ", ".join(literal(v) for v in vals) + ")",
         days=lambda n: int(float(n) * 86400),
         hours=lambda n: int(float(n) * 3600),

@@ -2,8 +2,9 @@
 
 The features are data (`detect/data/profiles.yaml`): named sets of payments as SQL conditions over
 `detect_txn`, and per feature a side (out: the payer, in: the payee) and a measure: a count,
-distinct counterparties or a share of the account's own payments, or the largest (mean) value of
-such a feature among its counterparties. Two grouped passes per side, on DuckDB and Spark alike.
+distinct counterparties, a share of the account's own payments or the largest of their amounts
+(EUR), or the largest (mean) value of such a feature among its counterparties. Two grouped passes
+per side, on DuckDB and Spark alike.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from moneytrail.warehouse.engine import Engine, check_name
 
 PROFILES_FILE = Path(__file__).parents[1] / "data" / "profiles.yaml"
 SIDES = ("out", "in")
-OWN_MEASURES = ("count", "distinct", "share")
+OWN_MEASURES = ("count", "distinct", "share", "max_eur")
 COUNTERPARTY_MEASURES = ("counterparty_max", "counterparty_mean")  # of an own feature of the other side
 MEASURES = OWN_MEASURES + COUNTERPARTY_MEASURES
 # the columns of `detect_txn` a set may read (each side's rows carry these and no more)
 SET_COLUMNS = ("channel", "src_country", "dst_country", "local_hour", "amount", "amount_eur", "reference",
-               "src_surname", "dst_surname", "src_age_band", "mcc", "merchant_id")
+               "src_surname", "dst_surname", "src_age_band", "mcc", "merchant_id", "merchant_name")
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ def load_profiles(path: Path = PROFILES_FILE) -> Profiles:
     own = {f.name: f.side for f in features if f.measure in OWN_MEASURES}
     for f in features:
         if f.measure in COUNTERPARTY_MEASURES and own.get(f.of, f.side) == f.side:
-            raise UserError(f"{path}: feature {f.name} needs a count, distinct or share feature of the other side")
+            kinds = ", ".join(OWN_MEASURES)
+            raise UserError(f"{path}: feature {f.name} needs an own feature ({kinds}) of the other side")
     marks = []
     for name, spec in (raw.get("marks") or {}).items():
         among = spec.get("among")
@@ -100,6 +102,8 @@ def _aggregate(feature: ProfileFeature, sets: dict[str, str]) -> str:
         return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
     if feature.measure == "distinct":
         return f"count(DISTINCT CASE WHEN {condition} THEN cp END)"
+    if feature.measure == "max_eur":
+        return f"max(CASE WHEN {condition} THEN amount_eur END)"
     return (
         f"CAST(sum(CASE WHEN {condition} THEN 1 ELSE 0 END) AS DOUBLE)"
         f" / greatest(sum(CASE WHEN {among} THEN 1 ELSE 0 END), 1)"
