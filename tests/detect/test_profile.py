@@ -71,6 +71,9 @@ def _rows() -> list[tuple[object, ...]]:
         ("cardnet:c1", "cardnet", "cu", "cam:5967", "card", "US", "US", 1, 20.0, 17.0, "", "su", None),
         ("cardnet:c2", "cardnet", "cu", "vpn:5734", "card", "US", "US", 14, 9.0, 8.0, "", "su", None),
         ("cardnet:c3", "cardnet", "cu", "cam:5967", "card", "US", "US", 2, -20.0, -17.0, "", "su", None),
+        # ... the same show again at the same price, and a tip of 12.50, at night
+        ("cardnet:c6", "cardnet", "cu", "cam:5967", "card", "US", "US", 0, 20.0, 17.0, "", "su", None),
+        ("cardnet:c7", "cardnet", "cu", "cam:5967", "card", "US", "US", 3, 12.5, 10.6, "", "su", None),
         # ... and two named merchants: an office suite under the coarse 5734 (not tooling), a VPN under 5999
         ("cardnet:c4", "cardnet", "cu", "apps:5734", "card", "US", "US", 15, 9.0, 8.0, "", "su", None),
         ("cardnet:c5", "cardnet", "cu", "vpn:5999", "card", "US", "US", 16, 5.0, 4.0, "", "su", None),
@@ -115,7 +118,8 @@ def test_profile_features_on_both_engines(engine: Engine) -> None:
     assert rows["x"]["consumer_in"] == 0  # a transfer at home is not one from abroad
     assert rows["shop:5411"]["consumer_in"] == 0
     cu = rows["cu"]  # a refund is not a purchase
-    assert (cu["webcam_out"], cu["privacy_out"], cu["card_out_night"]) == (1, 2, pytest.approx(2 / 5))
+    assert (cu["webcam_out"], cu["privacy_out"], cu["card_out_night"]) == (3, 2, pytest.approx(4 / 7))
+    assert (cu["webcam_out_night"], cu["webcam_out_amounts"]) == (1.0, 2)  # 20.00 twice and 12.50 once
     pv, w2 = rows["pv"], rows["w2"]  # micro-payments at home: the payees' foreign senders and micro payers
     assert (pv["micro_out"], pv["micro_out_night"]) == (2, pytest.approx(1 / 2))
     assert (pv["micro_payee_senders"], pv["micro_payee_micro_payers"]) == (2, 1)

@@ -2,9 +2,9 @@
 
 The features are data (`detect/data/profiles.yaml`): named sets of payments as SQL conditions over
 `detect_txn`, and per feature a side (out: the payer, in: the payee) and a measure: a count,
-distinct counterparties, a share of the account's own payments or the largest of their amounts
-(EUR), or the largest (mean) value of such a feature among its counterparties. Two grouped passes
-per side, on DuckDB and Spark alike.
+distinct counterparties, a share of the account's own payments, the largest of their amounts
+(EUR) or how many different amounts they are, or the largest (mean) value of such a feature among
+its counterparties. Two grouped passes per side, on DuckDB and Spark alike.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from moneytrail.warehouse.engine import Engine, check_name
 
 PROFILES_FILE = Path(__file__).parents[1] / "data" / "profiles.yaml"
 SIDES = ("out", "in")
-OWN_MEASURES = ("count", "distinct", "share", "max_eur")
+OWN_MEASURES = ("count", "distinct", "share", "max_eur", "amounts")
 COUNTERPARTY_MEASURES = ("counterparty_max", "counterparty_mean")  # of an own feature of the other side
 MEASURES = OWN_MEASURES + COUNTERPARTY_MEASURES
 # the columns of `detect_txn` a set may read (each side's rows carry these and no more)
@@ -104,6 +104,8 @@ def _aggregate(feature: ProfileFeature, sets: dict[str, str]) -> str:
         return f"count(DISTINCT CASE WHEN {condition} THEN cp END)"
     if feature.measure == "max_eur":
         return f"max(CASE WHEN {condition} THEN amount_eur END)"
+    if feature.measure == "amounts":
+        return f"count(DISTINCT CASE WHEN {condition} THEN round(amount, 2) END)"
     return (
         f"CAST(sum(CASE WHEN {condition} THEN 1 ELSE 0 END) AS DOUBLE)"
         f" / greatest(sum(CASE WHEN {among} THEN 1 ELSE 0 END), 1)"
