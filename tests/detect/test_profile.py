@@ -16,19 +16,22 @@ COLUMNS = {
     "channel": pa.string(), "src_country": pa.string(), "dst_country": pa.string(), "local_hour": pa.int32(),
     "amount": pa.float64(), "amount_eur": pa.float64(), "reference": pa.string(), "src_surname": pa.string(),
     "dst_surname": pa.string(), "src_age_band": pa.string(), "mcc": pa.string(), "merchant_id": pa.string(),
-    "merchant_name": pa.string(),
+    "merchant_name": pa.string(), "relationship": pa.string(),
 }
 # the names of the merchants the acquirer's file names (the other card payments' merchants have none)
 MERCHANT_NAMES = {"cardnet:c4": "corner apps 12", "cardnet:c5": "star vpn"}
+# what the remitter's sender declared the receiver to be (the other payments declare nothing)
+RELATIONSHIPS = {"remitter:t1": "friend", "remitter:t2": "friend", "remitter:t3": "sister"}
 
 
 def _txn(rows: list[tuple[object, ...]]) -> pa.Table:
-    names = [n for n in COLUMNS if n not in ("src_age_band", "mcc", "merchant_id", "merchant_name")]
+    names = [n for n in COLUMNS if n not in ("src_age_band", "mcc", "merchant_id", "merchant_name", "relationship")]
     data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
     data["src_age_band"] = [r[len(names)] if len(r) > len(names) else "25-34" for r in rows]
     data["mcc"] = [r[3].split(":")[1] if r[0].startswith("cardnet:") else None for r in rows]
     data["merchant_id"] = [None] * len(rows)
     data["merchant_name"] = [MERCHANT_NAMES.get(str(r[0])) for r in rows]
+    data["relationship"] = [RELATIONSHIPS.get(str(r[0])) for r in rows]
     return pa.table(data, schema=pa.schema(list(COLUMNS.items())))
 
 
@@ -97,6 +100,7 @@ def test_profile_features_on_both_engines(engine: Engine) -> None:
     assert u["lsac_out_small"] == pytest.approx(3 / 4) and u["lsac_out_even"] == pytest.approx(2 / 4)
     assert u["lsac_out_cover"] == pytest.approx(1 / 4) and u["lsac_out_handle"] == pytest.approx(1 / 4)
     assert u["lsac_out_stranger"] == pytest.approx(2 / 4)
+    assert (u["lsac_out_family"], u["lsac_out_declared_other"]) == (pytest.approx(1 / 4), pytest.approx(2 / 4))
     assert u["p2p_out_night"] == pytest.approx(4 / 5)  # five transfers, the card purchase is not one
     b = rows["b"]  # the funding account carries the transfer it funded
     assert (b["lsac_out"], b["lsac_out_night"]) == (1, 1.0)
@@ -105,6 +109,8 @@ def test_profile_features_on_both_engines(engine: Engine) -> None:
     assert (w1["consumer_in"], w1["consumer_in_senders"]) == (3, 1)
     assert w1["consumer_in_stranger"] == pytest.approx(1.0) and w1["consumer_in_night"] == pytest.approx(1.0)
     assert rows["w2"]["consumer_in_stranger"] == pytest.approx(1 / 3)  # "u" shares its surname: family
+    # two of w1's three credits were declared to a friend (the wallet's own record declares nothing)
+    assert (w1["consumer_in_declared_other"], rows["w2"]["consumer_in_declared_other"]) == (pytest.approx(2 / 3), 0.0)
     # counterparties: the most foreign senders among the payees, the payers' mean night share
     assert u["lsac_payee_senders"] == 2 and rows["v"]["lsac_payee_senders"] == 2
     assert u["p2p_payee_senders"] == 2 and b["lsac_payee_senders"] == 1  # "b" funded the transfer to "w1"

@@ -59,6 +59,17 @@ def test_rule2_no_family_link(duck: Engine) -> None:
     assert subjects(duck, "lsac_no_family_link") == {"m1:pos"}
 
 
+def test_rule2_declared_family_is_a_family_link(duck: Engine) -> None:
+    # another surname, but the sender declared the receiver a spouse: a family link; a declared friend is none
+    people = [person("m1:wed", "p1", surname_token="S1"), person("m1:pal", "p2", surname_token="S2"),
+              person("m2:bride", "q1", surname_token="S8"), person("m2:girl", "q2", surname_token="S9")]
+    rows = [remit("m1:wed", d, dst="m2:bride", relationship="Spouse") for d in (0, 1, 2)]
+    rows += [remit("m1:pal", d, dst="m2:girl", relationship="friend") for d in (0, 1, 2)]
+    load(duck, rows, accounts=[p[0] for p in people], parties=[p[1] for p in people])
+    assert subjects(duck, "lsac_small_frequent") == {"m1:wed", "m1:pal"}
+    assert subjects(duck, "lsac_no_family_link") == {"m1:pal"}
+
+
 def test_rule2_beneficiary_known_by_token_at_another_member(duck: Engine) -> None:
     # The remitter knows the payout wallet only by its number ("ext:<token>"); the e-wallet that holds it
     # has the beneficiary's KYC. The coalition resolves the token, so the surnames can be compared.

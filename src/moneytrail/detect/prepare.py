@@ -108,7 +108,7 @@ SELECT b.txn_id, b.member_id, b.ts, b.t_s, b.amount_num AS amount, b.amount_eur_
     b.src_account, b.dst_account, coalesce(b.src_token, b.src_account) AS src_token,
     coalesce(b.dst_token, b.dst_account) AS dst_token,
     upper(b.src_country) AS src_country, upper(b.dst_country) AS dst_country, b.mcc, b.merchant_id,
-    mn.merchant_name,
+    mn.merchant_name, lower(b.relationship) AS relationship,
     lower(coalesce(b.reference, '')) AS reference, b.device_id, b.ip, lower(b.chain) AS chain, b.tx_hash,
     coalesce(nullif(regexp_extract(lower(coalesce(b.reference, '')), '{branch_re}', 2), ''), b.device_id) AS location,
     nullif(regexp_extract(lower(coalesce(b.reference, '')), '{region_re}', 1), '') AS region,

@@ -40,6 +40,9 @@ TRANSACTIONS = pa.schema(
         pa.field("mcc", pa.string()),
         pa.field("merchant_id", pa.string()),
         pa.field("reference", pa.string()),
+        # the payer's declared relationship to the payee, where the channel asks for it (a remittance's
+        # KYC field: parent, friend, ...); INDICATORS.md rule 2's "declared family profile"
+        pa.field("relationship", pa.string()),
         pa.field("device_id", pa.string()),
         pa.field("ip", pa.string()),
         pa.field("chain", pa.string()),

@@ -27,7 +27,8 @@ COUNTERPARTY_MEASURES = ("counterparty_max", "counterparty_mean")  # of an own f
 MEASURES = OWN_MEASURES + COUNTERPARTY_MEASURES
 # the columns of `detect_txn` a set may read (each side's rows carry these and no more)
 SET_COLUMNS = ("channel", "src_country", "dst_country", "local_hour", "amount", "amount_eur", "reference",
-               "src_surname", "dst_surname", "src_age_band", "mcc", "merchant_id", "merchant_name")
+               "src_surname", "dst_surname", "src_age_band", "mcc", "merchant_id", "merchant_name",
+               "relationship")
 
 
 @dataclass(frozen=True)
