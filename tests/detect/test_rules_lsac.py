@@ -70,6 +70,13 @@ def test_rule2_declared_family_is_a_family_link(duck: Engine) -> None:
     assert subjects(duck, "lsac_no_family_link") == {"m1:pal"}
 
 
+def test_rule2_on_a_warehouse_without_declared_relationships(duck: Engine) -> None:
+    # ingested before `transactions.relationship` existed: detect runs, rule 2 reads the surnames alone
+    test_rule2_no_family_link(duck)
+    duck.create_table("transactions", "SELECT * EXCLUDE (relationship) FROM transactions")
+    assert subjects(duck, "lsac_no_family_link") == {"m1:pos"}
+
+
 def test_rule2_beneficiary_known_by_token_at_another_member(duck: Engine) -> None:
     # The remitter knows the payout wallet only by its number ("ext:<token>"); the e-wallet that holds it
     # has the beneficiary's KYC. The coalition resolves the token, so the surnames can be compared.
