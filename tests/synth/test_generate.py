@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -183,3 +184,39 @@ def test_config_file_overrides_the_world(tmp_path: Path) -> None:
     assert aml >= 0.02 * 6000 * 0.9
     with pytest.raises(UserError):
         generate(tmp_path / "none", 6000, seed=4, config=tmp_path / "missing.yaml")
+
+
+def _unlabelled_remittance_payees(out: Path) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
+    """Labelled remittances checked (by payout method) and those whose payee is not labelled in the scheme: the
+    payee by the identifier the remitter records, the payout account, or the receiver's phone for cash pickup."""
+    labels = pq.read_table(out / "labels" / "transactions.parquet").to_pylist()
+    refs = {r["source_ref"]: r["scheme_id"] for r in labels if r["member_id"] == "remitter"}
+    labelled = {(r["scheme_id"], r["account"]) for r in pq.read_table(out / "labels" / "accounts.parquet").to_pylist()}
+    checked, missing = {"cash_pickup": 0, "other": 0}, []
+    text = {c: pa.string() for c in ("transfer_id", "payout_account", "receiver_phone", "payout_method")}
+    for entry in _manifest(out)["files"]:
+        if entry["member_id"] != "remitter" or "transfers" not in entry["path"]:
+            continue
+        rows = pacsv.read_csv(out / entry["path"], convert_options=pacsv.ConvertOptions(
+            column_types=text, include_columns=list(text), strings_can_be_null=True)).to_pylist()
+        for row in rows:
+            scheme = refs.get(str(row["transfer_id"]))
+            if scheme is None:
+                continue
+            payee = row["payout_account"] or row["receiver_phone"]
+            checked["cash_pickup" if row["payout_method"] == "cash_pickup" else "other"] += 1
+            if (scheme, payee) not in labelled:
+                missing.append((scheme, row["payout_method"], payee))
+    return checked, missing
+
+
+def test_labelled_remittances_name_a_labelled_payee(coalition: Path, tmp_path: Path) -> None:
+    checked, missing = _unlabelled_remittance_payees(coalition)
+    assert checked["other"] > 0 and not missing, (checked, missing[:5])
+    # outside the Philippines' wallets, the beneficiary often picks the money up in cash: known by phone only
+    config = tmp_path / "world.yaml"
+    config.write_text("typologies:\n  lsac: {share: 0.01, min_schemes: 3}\n"
+                      "lsac:\n  corridors: {PH: 0, TH: 0, DO: 0, MX: 0, IN: 0, CO: 1.0}\n")
+    generate(tmp_path / "cash", 6000, seed=5, config=config)
+    checked, missing = _unlabelled_remittance_payees(tmp_path / "cash")
+    assert checked["cash_pickup"] > 0 and not missing, (checked, missing[:5])

@@ -135,6 +135,8 @@ def run(ctx: Context) -> None:
                              receiver.account or str(pop["ext_account"][target]), "BNORPHMM", code,
                              message or None, TYP, sch)
             else:
+                if receiver.method == "cash_pickup":  # no account: the remitter knows the beneficiary by phone
+                    ctx.label("ext", receiver.phone, TYP, "facilitator", sch)
                 actions.remit(ctx, payer, ts, amount, receiver, relationship, purpose, message, TYP, sch)
             if receiver.method == "wallet":
                 rate = ctx.world.usd_per(ccy) / ctx.world.usd_per("PHP") * 0.985
