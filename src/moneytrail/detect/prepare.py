@@ -14,7 +14,7 @@ from moneytrail.detect.lists import eur_per_usd, fx_rates, sql_in, utc_offsets
 from moneytrail.errors import UserError
 from moneytrail.ingest.schemas import SITE_REPORTS
 from moneytrail.model import schemas
-from moneytrail.warehouse.engine import Engine, literal
+from moneytrail.warehouse.engine import Engine, add_missing_columns, literal
 
 HOTLIST = pa.schema(
     [
@@ -108,7 +108,7 @@ SELECT b.txn_id, b.member_id, b.ts, b.t_s, b.amount_num AS amount, b.amount_eur_
     b.src_account, b.dst_account, coalesce(b.src_token, b.src_account) AS src_token,
     coalesce(b.dst_token, b.dst_account) AS dst_token,
     upper(b.src_country) AS src_country, upper(b.dst_country) AS dst_country, b.mcc, b.merchant_id,
-    mn.merchant_name, lower({relationship}) AS relationship,
+    mn.merchant_name, lower(b.relationship) AS relationship,
     lower(coalesce(b.reference, '')) AS reference, b.device_id, b.ip, lower(b.chain) AS chain, b.tx_hash,
     coalesce(nullif(regexp_extract(lower(coalesce(b.reference, '')), '{branch_re}', 2), ''), b.device_id) AS location,
     nullif(regexp_extract(lower(coalesce(b.reference, '')), '{region_re}', 1), '') AS region,
@@ -150,13 +150,12 @@ def prepare(engine: Engine, source: str = "transactions", member_id: str | None 
     register_reference_tables(engine)
     origin = source if member_id is None else f"(SELECT * FROM {source} WHERE member_id = {literal(member_id)})"
     token_filter = "" if member_id is None else f"AND member_id = {literal(member_id)}"
-    # a warehouse ingested before `relationship` existed has no declared relationships: rule 2 then
-    # reads surnames only, as it did
-    present = set(engine.query(f"SELECT * FROM {source} LIMIT 0").column_names)
-    relationship = "b.relationship" if "relationship" in present else "CAST(NULL AS VARCHAR)"
+    # a warehouse ingested by an older moneytrail gets the columns added since, NULL, as ingest would give
+    # it (a home ingested before `relationship` existed: rule 2 then reads surnames alone, as it did)
+    add_missing_columns(engine, source, schemas.TRANSACTIONS)
     sql = DETECT_TXN_SQL.format(
         source=origin, eur_per_usd=repr(eur_per_usd()), branch_re=BRANCH_RE, region_re=REGION_RE,
-        token_filter=token_filter, relationship=relationship,
+        token_filter=token_filter,
     )
     engine.create_table("detect_txn", sql)
     same_holder(engine, member_id)
