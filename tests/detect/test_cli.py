@@ -121,3 +121,33 @@ def test_score_train_then_evaluate_with_model_and_lift(tmp_path: Path, capsys: p
         assert engine.count("alerts") == stored  # the per-member runs leave the coalition's alerts behind
     finally:
         engine.close()
+
+
+@pytest.mark.slow
+def test_score_pools_labelled_warehouses_for_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    homes = []
+    for seed in (21, 22):
+        synth, home = tmp_path / f"synth{seed}", tmp_path / f"home{seed}"
+        _run(["synth", "--out", str(synth), "--transactions", "6000", "--seed", str(seed), "--json"], capsys)
+        _run(["ingest", "--home", str(home), "--manifest", str(synth / "manifest.json"), "--json"], capsys)
+        _run(["detect", "--home", str(home), "--json"], capsys)
+        homes.append((home, synth / "labels"))
+    (first, first_labels), (second, second_labels) = homes
+    model = tmp_path / "pooled.json"
+    base = ["score", "--home", str(first), "--model", str(model), "--json"]
+    with pytest.raises(SystemExit) as refused:  # pooling needs this warehouse's labels too
+        main([*base, "--also-train", f"{second}={second_labels}"])
+    assert refused.value.code == 2
+    with pytest.raises(SystemExit) as malformed:
+        main([*base, "--train", str(first_labels), "--also-train", str(second)])
+    assert malformed.value.code == 2
+    assert "HOME=LABELS" in capsys.readouterr().err
+    done = _run([*base, "--train", str(first_labels), "--also-train", f"{second}={second_labels}"], capsys)
+    trained = done["trained"]
+    assert trained["warehouses"] == 2  # type: ignore[index]
+    engine = DuckDBEngine(first / "warehouse.duckdb")
+    try:
+        scored = engine.count("account_scores")  # the scores are this warehouse's only
+    finally:
+        engine.close()
+    assert trained["accounts"] > scored == done["accounts"]  # type: ignore[index,operator]

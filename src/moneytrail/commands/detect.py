@@ -30,6 +30,39 @@ def _open(home: Path | None, engine: str | None) -> Any:
     return open_engine(resolve(home, engine))
 
 
+def _home_and_labels(item: str) -> tuple[Path, Path]:
+    home, sep, labels = item.partition("=")
+    if not sep or not home or not labels:
+        raise UserError(f"--also-train takes HOME=LABELS (a warehouse folder and its labels folder), not {item!r}")
+    if not Path(labels).is_dir():
+        raise UserError(f"labels folder not found: {labels}")
+    return Path(home), Path(labels)
+
+
+def _training_part_of(warehouse: Any, labels: Path | None, key_file: Path) -> Any:
+    """The warehouse's account features, who paid whom and holder links, and (with `labels`) its labelled accounts."""
+    from moneytrail.detect.evaluate import load_labels
+    from moneytrail.detect.prepare import prepare
+    from moneytrail.detect.score.model import account_frame
+    from moneytrail.detect.score.pool import Labelled
+    from moneytrail.detect.score.stacking import score_links, score_pairs
+    from moneytrail.tokens import load_key
+
+    prepare(warehouse)
+    frame = account_frame(warehouse)
+    pairs, links = score_pairs(warehouse), score_links(warehouse)
+    accounts = load_labels(labels, load_key(key_file), warehouse).accounts if labels is not None else {}
+    return Labelled(frame, accounts, pairs, links)
+
+
+def _training_part(home: Path, labels: Path, engine: str | None) -> Any:
+    if not home.is_dir():
+        raise UserError(f"warehouse folder not found: {home}")
+    config = resolve(home, engine)
+    with _open(home, engine) as warehouse:
+        return _training_part_of(warehouse, labels, config.key_file)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("detect")
     def detect_command(
@@ -92,26 +125,34 @@ def register(app: typer.Typer) -> None:
         model: Annotated[
             Path | None, typer.Option("--model", help="Model file (default HOME/models/score.json).")
         ] = None,
+        also_train: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--also-train",
+                help="HOME=LABELS: another labelled warehouse (an earlier period, a sister coalition) pooled into "
+                "training; with several, each warehouse is held out in turn to set the thresholds. Repeatable.",
+            ),
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Apply (or first train) the LightGBM score over rule hits and graph features; writes `account_scores`."""
-        from moneytrail.detect.evaluate import load_labels
-        from moneytrail.detect.prepare import prepare
-        from moneytrail.detect.score.model import account_frame, apply, train
-        from moneytrail.detect.score.stacking import score_links, score_pairs
-        from moneytrail.tokens import load_key
+        from moneytrail.detect.score.model import apply, train
+        from moneytrail.detect.score.pool import pool
 
         config = resolve(home, engine)
         model_file = model or config.home / "models" / "score.json"
+        extra = [_home_and_labels(item) for item in also_train or []]
+        if extra and train_labels is None:
+            raise UserError("--also-train pools warehouses for training: give this warehouse's labels with --train")
+        parts = [_training_part(other, labels, engine) for other, labels in extra]  # each opened and closed in turn
         with _open(home, engine) as warehouse:
-            prepare(warehouse)
-            frame = account_frame(warehouse)
-            pairs, links = score_pairs(warehouse), score_links(warehouse)
+            own = _training_part_of(warehouse, train_labels, config.key_file)
             trained: dict[str, Any] | None = None
             if train_labels is not None:
-                labels = load_labels(train_labels, load_key(config.key_file), warehouse)
-                trained = train(frame, labels.accounts, model_file, pairs=pairs, links=links)
-            scores = apply(frame, model_file, pairs=pairs, links=links)
+                pooled = pool([own, *parts])
+                trained = train(pooled.frame, pooled.labelled, model_file, pairs=pooled.pairs, links=pooled.links,
+                                sources=pooled.sources)
+            scores = apply(own.frame, model_file, pairs=own.pairs, links=own.links)
             warehouse.write_table("account_scores", scores)
         flagged = int(sum(scores.column("flagged").to_pylist()))
         if as_json:

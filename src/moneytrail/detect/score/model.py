@@ -148,7 +148,12 @@ FOLDS = 3
 
 
 def _repeated_out_of_fold(
-    x: np.ndarray, y: np.ndarray, seed: int, groups: np.ndarray | None = None, hard: np.ndarray | None = None
+    x: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    groups: np.ndarray | None = None,
+    hard: np.ndarray | None = None,
+    sources: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Out-of-fold scores averaged over `OOF_REPEATS` draws of the folds, and every fold's model.
 
@@ -157,8 +162,14 @@ def _repeated_out_of_fold(
     The fold models are what the saved model averages: a model refit on all the data scores more
     confidently than the fold models whose scores set the threshold, so its scores would not
     meet the threshold on the same terms.
+
+    With `sources` naming two or more warehouses (`pool`), the folds are the warehouses, drawn once:
+    each account is scored by the model that never saw its warehouse.
     """
     models: list[lgb.LGBMClassifier] = []
+    if sources is not None and len(np.unique(sources)) > 1:
+        held_out = out_of_fold(x, y, seed, _fit, len(np.unique(sources)), models, sources, hard)
+        return _capped(held_out), [m.booster_.model_to_string() for m in models]
     draws = [out_of_fold(x, y, seed + r, _fit, FOLDS, models, groups, hard) for r in range(OOF_REPEATS)]
     return _capped(np.mean(draws, axis=0)), [m.booster_.model_to_string() for m in models]
 
@@ -228,6 +239,7 @@ def train(
     pairs: pa.Table | None = None,
     links: pa.Table | None = None,
     rounds: int = ROUNDS,
+    sources: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Train one model per labelled typology (typology -> account identities); save them with their thresholds.
 
@@ -236,7 +248,8 @@ def train(
     2 the first stage's, stage 3 those of each typology's best stage so far, so evidence travels one
     hop further per stage (victim -> mule -> the mule's exchange account -> the operator's wallet).
     A typology keeps a later stage only where its out-of-fold F1 on the training accounts beats its
-    best so far by more than `F1_TIE`.
+    best so far by more than `F1_TIE`. `sources` (per row, from `pool`) names the warehouse of each
+    account when several are pooled: the folds are then the warehouses.
     """
     nodes = [str(n) for n in frame.column("node").to_pylist()]
     first = np.asarray(frame.column("_first_t").to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -254,7 +267,7 @@ def train(
     groups = {t: _schemes(ys[t], pairs, links, nodes) for t in typologies}
     labelled_any = np.any(np.column_stack([ys[t] for t in typologies]) > 0, axis=1)
     hard = {t: labelled_any & (ys[t] == 0) for t in typologies}  # another typology's accounts
-    first_stage = {t: _repeated_out_of_fold(x, ys[t], seed, groups[t], hard[t]) for t in typologies}
+    first_stage = {t: _repeated_out_of_fold(x, ys[t], seed, groups[t], hard[t], sources) for t in typologies}
     oof = np.column_stack([first_stage[t][0] for t in typologies])  # each typology's best stage so far
     best = {t: _Best(1, x, *_f1_at_best(ys[t], oof[:, j])) for j, t in enumerate(typologies)}
     stages: dict[str, dict[str, list[str]]] = {t: {"1": first_stage[t][1]} for t in typologies}
@@ -262,7 +275,9 @@ def train(
     for stage in range(2, (rounds if pairs is not None else 1) + 1):
         xs = np.hstack([x, second_stage(pairs, links, nodes, oof)])  # every typology reads the stage before's
         for j, typology in enumerate(typologies):
-            scores, ensemble = _repeated_out_of_fold(xs, ys[typology], seed, groups[typology], hard[typology])
+            scores, ensemble = _repeated_out_of_fold(
+                xs, ys[typology], seed, groups[typology], hard[typology], sources
+            )
             threshold, f1 = _f1_at_best(ys[typology], scores)
             stage_f1[typology][str(stage)] = round(f1, 4)
             if f1 > best[typology].f1 + F1_TIE:  # a gain within the tie is fold noise (see ROUNDS)
@@ -293,6 +308,7 @@ def train(
         "split": f"temporal: metrics on accounts first seen after the {int(TRAIN_SHARE * 100)}th percentile, "
         "the model is the mean of the out-of-fold models whose scores set the thresholds",
         "accounts": len(nodes),
+        "warehouses": 1 if sources is None else len(np.unique(sources)),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(meta))
