@@ -88,7 +88,9 @@ def test_the_saved_model_is_the_mean_of_its_fold_models(tmp_path: Path) -> None:
     )
     labels = {"lsac": {f"n{i}" for i in np.flatnonzero(positive)}}
     train(frame, labels, tmp_path / "score.json")
-    saved = json.loads((tmp_path / "score.json").read_text())["typologies"]["lsac"]
+    meta = json.loads((tmp_path / "score.json").read_text())
+    assert meta["combine"] == "mean" and meta["warehouses"] == 1
+    saved = meta["typologies"]["lsac"]
     assert len(saved["stages"]["1"]) == FOLDS * OOF_REPEATS
     x = feature_values(frame, "fan_in_7d").reshape(-1, 1)
     by_hand = np.mean([lgb.Booster(model_str=text).predict(x) for text in saved["stages"]["1"]], axis=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
 
@@ -63,5 +64,13 @@ def test_with_several_warehouses_each_fold_model_never_saw_the_warehouse_it_scor
         seen = pooled.sources != k
         by_hand.add(_fit(x[seen], y[seen], 0, np.zeros(int(seen.sum()), dtype=bool)).booster_.model_to_string())
     assert set(saved) == by_hand
+    # each out-of-fold score was one model's: an account's score is the upper median of its fold
+    # models' (the 2nd highest of 3), which reaches the threshold iff at least half of them do
+    assert meta["combine"] == "upper_median"
+    each = np.array([lgb.Booster(model_str=text).predict(x) for text in saved])
+    threshold = meta["typologies"]["sextortion"]["threshold"]
     scored = apply(pooled.frame, tmp_path / "score.json")
-    assert scored.num_rows == len(nodes)
+    assert np.allclose(scored.column("score").to_numpy(), np.clip(np.sort(each, axis=0)[-2], 1e-6, 1 - 1e-6))
+    flagged = scored.column("flagged").to_numpy(zero_copy_only=False)
+    assert flagged.tolist() == ((each >= threshold).sum(axis=0) >= 2).tolist()
+    assert 0 < flagged.sum() < len(nodes)
