@@ -319,7 +319,7 @@ def train(
             "to": datetime.fromtimestamp(float(first.max()), UTC).isoformat(),
         },
         "split": f"temporal: metrics on accounts first seen after the {int(TRAIN_SHARE * 100)}th percentile, "
-        "the model is the mean of the out-of-fold models whose scores set the thresholds",
+        "the model combines (`combine`) the out-of-fold models whose scores set the thresholds",
         "accounts": len(nodes),
         "warehouses": pooled_warehouses,
         "combine": UPPER_MEDIAN if pooled_warehouses > 1 else MEAN,
@@ -332,7 +332,7 @@ def train(
 
 
 class _Ensemble:
-    """A typology's saved model: its fold models, their scores combined as `train` chose (`COMBINE`)."""
+    """A typology's saved model: its fold models, their scores combined as `train` chose (`MEAN`, `UPPER_MEDIAN`)."""
 
     def __init__(self, texts: list[str], combine: str = MEAN) -> None:
         self.boosters = [lgb.Booster(model_str=text) for text in texts]
