@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +18,9 @@ from moneytrail.commands.common import (
     table,
 )
 from moneytrail.errors import UserError
+
+if TYPE_CHECKING:
+    from moneytrail.detect.score.pool import Labelled
 
 RulesOption = Annotated[
     Path | None, typer.Option("--rules", help="Folder of rule specs (*.yaml) instead of the built-in pack.")
@@ -39,7 +42,7 @@ def _home_and_labels(item: str) -> tuple[Path, Path]:
     return Path(home), Path(labels)
 
 
-def _training_part_of(warehouse: Any, labels: Path | None, key_file: Path) -> Any:
+def _training_part_of(warehouse: Any, labels: Path | None, key_file: Path) -> Labelled:
     """The warehouse's account features, who paid whom and holder links, and (with `labels`) its labelled accounts."""
     from moneytrail.detect.evaluate import load_labels
     from moneytrail.detect.prepare import prepare
@@ -55,7 +58,7 @@ def _training_part_of(warehouse: Any, labels: Path | None, key_file: Path) -> An
     return Labelled(frame, accounts, pairs, links)
 
 
-def _training_part(home: Path, labels: Path, engine: str | None) -> Any:
+def _training_part(home: Path, labels: Path, engine: str | None) -> Labelled:
     if not home.is_dir():
         raise UserError(f"warehouse folder not found: {home}")
     config = resolve(home, engine)

@@ -165,12 +165,12 @@ def _repeated_out_of_fold(
     confidently than the fold models whose scores set the threshold, so its scores would not
     meet the threshold on the same terms.
 
-    With `sources` naming two or more warehouses (`pool`), the folds are the warehouses, drawn once:
-    each account is scored by the model that never saw its warehouse.
+    With `sources` (per row, the warehouse 0..K-1 of K >= 2 pooled by `pool`), the folds are the
+    warehouses, drawn once: each account is scored by the model that never saw its warehouse.
     """
     models: list[lgb.LGBMClassifier] = []
-    if sources is not None and len(np.unique(sources)) > 1:
-        held_out = out_of_fold(x, y, seed, _fit, len(np.unique(sources)), models, sources, hard)
+    if sources is not None:
+        held_out = out_of_fold(x, y, seed, _fit, int(sources.max()) + 1, models, sources, hard)
         return _capped(held_out), [m.booster_.model_to_string() for m in models]
     draws = [out_of_fold(x, y, seed + r, _fit, FOLDS, models, groups, hard) for r in range(OOF_REPEATS)]
     return _capped(np.mean(draws, axis=0)), [m.booster_.model_to_string() for m in models]
@@ -264,6 +264,7 @@ def train(
     account when several are pooled: the folds are then the warehouses.
     """
     pooled_warehouses = 1 if sources is None else len(np.unique(sources))
+    sources = sources if pooled_warehouses > 1 else None  # one warehouse: the usual repeated folds
     nodes = [str(n) for n in frame.column("node").to_pylist()]
     first = np.asarray(frame.column("_first_t").to_numpy(zero_copy_only=False), dtype=np.float64)
     columns = _columns(frame)

@@ -1,11 +1,13 @@
 """Several labelled warehouses pooled into one training set for `score --train`.
 
 A model trained on one coalition and applied to another meets accounts drawn from the same kind
-of life, but not the same accounts, merchants or exchange wallets. Out-of-fold scores inside one
-warehouse share those with the training folds, so they come out higher than the scores of a
-coalition the model never saw, and thresholds set on them sit too high (BENCHMARKS.md,
-2026-12-06). With several warehouses (earlier periods, or sister coalitions with labelled
-cases) the folds are the warehouses: every out-of-fold score is a score on an unseen one.
+of life, but not the same accounts, merchants or exchange wallets. With several warehouses
+(earlier periods, or sister coalitions with labelled cases) the folds are the warehouses: every
+out-of-fold score, and so every threshold, comes from a model that never saw the account's
+warehouse, as a new coalition will be scored. Four pooled 1M coalitions ranked the short
+typologies better than one 4M coalition; their thresholds met unseen coalitions on the same terms
+only once the saved model combined its fold models by the upper median (`model.UPPER_MEDIAN`;
+BENCHMARKS.md, 2026-12-06, session 5).
 
 Each warehouse's tokens come from its own key; a prefix per warehouse keeps two warehouses'
 accounts apart even where a public identifier (a wallet address) is the same.
