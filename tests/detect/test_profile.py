@@ -84,6 +84,15 @@ def _rows() -> list[tuple[object, ...]]:
         ("remitter:n1", "remitter", "v", "ng", "remittance", "GB", "NG", 15, 300.0, 340.0, "", "sv", None, "18-24"),
         ("remitter:n2", "remitter", "v", "ng", "remittance", "GB", "NG", 16, 300.0, 340.0, "", "sv", None, "18-24"),
         ("remitter:n3", "remitter", "z", "ng", "remittance", "US", "NG", 16, 100.0, 85.0, "", "sz", None),
+        # "tr" (rule 33): three hotel nights at two hotels (a refunded one is no stay), an ad site, a gift
+        # card and a prepaid card
+        ("cardnet:h1", "cardnet", "tr", "inn:7011", "card", "US", "GB", 23, 120.0, 110.0, "", "st", None),
+        ("cardnet:h2", "cardnet", "tr", "inn:7011", "card", "US", "GB", 22, 120.0, 110.0, "", "st", None),
+        ("cardnet:h3", "cardnet", "tr", "motel:7011", "card", "US", "US", 21, 80.0, 70.0, "", "st", None),
+        ("cardnet:h4", "cardnet", "tr", "motel:7011", "card", "US", "US", 9, -80.0, -70.0, "", "st", None),
+        ("cardnet:a1", "cardnet", "tr", "listings:7311", "card", "US", "US", 10, 40.0, 35.0, "", "st", None),
+        ("cardnet:g1", "cardnet", "tr", "kiosk:5947", "card", "US", "US", 11, 200.0, 180.0, "", "st", None),
+        ("cardnet:g2", "cardnet", "tr", "kiosk:6540", "card", "US", "US", 11, 100.0, 90.0, "", "st", None),
     ]
 
 
@@ -143,6 +152,12 @@ def test_profile_features_on_both_engines(engine: Engine) -> None:
     ng = rows["ng"]
     assert (ng["sext_in"], ng["sext_in_senders"], ng["sext_in_young"]) == (3, 2, pytest.approx(2 / 3))
     assert (rows["v"]["sext_out"], rows["v"]["sext_payee_senders"], rows["u"]["sext_payee_senders"]) == (2, 2, 0)
+    tr = rows["tr"]
+    assert (tr["hotel_out"], tr["hotel_out_places"], tr["ad_site_out"], tr["ad_site_out_sites"]) == (3, 2, 1, 1)
+    assert (tr["stored_value_out"], tr["stored_value_out_max_eur"]) == (2, 180.0)
+    # MCC 5999 (miscellaneous retail, where kiosks sell gift cards) is coarse: "cu"'s VPN under it counts
+    assert (cu["hotel_out"], cu["ad_site_out"]) == (0, 0)
+    assert (cu["stored_value_out"], cu["stored_value_out_max_eur"]) == (1, 4.0)
 
 
 def test_profiles_file_is_checked(tmp_path: Path) -> None:
