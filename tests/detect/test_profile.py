@@ -84,8 +84,8 @@ def _rows() -> list[tuple[object, ...]]:
         ("remitter:n1", "remitter", "v", "ng", "remittance", "GB", "NG", 15, 300.0, 340.0, "", "sv", None, "18-24"),
         ("remitter:n2", "remitter", "v", "ng", "remittance", "GB", "NG", 16, 300.0, 340.0, "", "sv", None, "18-24"),
         ("remitter:n3", "remitter", "z", "ng", "remittance", "US", "NG", 16, 100.0, 85.0, "", "sz", None),
-        # "tr" (rule 33): three hotel nights at two hotels (a refunded one is no stay), an ad site, a gift
-        # card and a prepaid card
+        # "tr" (rule 33): three hotel charges at two hotels (a refund is no stay), an ad site, a gift card
+        # and a prepaid card
         ("cardnet:h1", "cardnet", "tr", "inn:7011", "card", "US", "GB", 23, 120.0, 110.0, "", "st", None),
         ("cardnet:h2", "cardnet", "tr", "inn:7011", "card", "US", "GB", 22, 120.0, 110.0, "", "st", None),
         ("cardnet:h3", "cardnet", "tr", "motel:7011", "card", "US", "US", 21, 80.0, 70.0, "", "st", None),
