@@ -220,3 +220,35 @@ def test_labelled_remittances_name_a_labelled_payee(coalition: Path, tmp_path: P
     generate(tmp_path / "cash", 6000, seed=5, config=config)
     checked, missing = _unlabelled_remittance_payees(tmp_path / "cash")
     assert checked["cash_pickup"] > 0 and not missing, (checked, missing[:5])
+
+
+def test_every_extortion_mule_passes_on_what_victims_paid_it(tmp_path: Path) -> None:
+    """Money is conserved: each mule a victim paid cashes out its share of what it got (rule 19's
+    forwarding), not only the first mule of the victim's burst, and no mule sends on more than it got."""
+    config = tmp_path / "world.yaml"  # long bursts by many victims over three mules: later payments reach other mules
+    config.write_text("typologies:\n  sextortion: {share: 0.01, min_schemes: 3}\n"
+                      "sextortion: {mules: [3, 3], victims: [8, 8], burst_payments: [6, 6],"
+                      " direct_abroad_probability: 0}\n")
+    out = tmp_path / "run"
+    generate(out, 6000, seed=5, config=config)
+    labelled = pq.read_table(out / "labels" / "transactions.parquet").to_pylist()
+    extortion = {r["source_ref"] for r in labelled if r["member_id"] == "p2p_app" and r["typology"] == "sextortion"}
+    roles_of: dict[str, set[str]] = {}
+    for r in pq.read_table(out / "labels" / "accounts.parquet").to_pylist():
+        if r["typology"] == "sextortion" and r["member_id"] == "p2p_app":
+            roles_of.setdefault(r["account"], set()).add(r["role"])
+    paid: dict[str, float] = {}
+    cashed: dict[str, float] = {}
+    for path in sorted((out / "p2p_app").glob("payments_*.csv")):
+        for row in _csv(path):
+            if row["payment_id"] not in extortion:
+                continue
+            sender, receiver = str(row["sender_user_id"]), str(row["receiver_user_id"])
+            if row["type"] == "payment" and "victim" in roles_of.get(sender, set()) \
+                    and "mule" in roles_of.get(receiver, set()):
+                paid[receiver] = paid.get(receiver, 0.0) + float(row["amount"])
+            elif row["type"] == "cash_out":
+                cashed[sender] = cashed.get(sender, 0.0) + float(row["amount"])
+    assert len(paid) >= 6, paid  # three schemes of three mules
+    for mule, usd in paid.items():
+        assert 0.5 * usd <= cashed.get(mule, 0.0) <= usd + 0.01, (mule, usd, cashed.get(mule))

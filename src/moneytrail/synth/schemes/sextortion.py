@@ -68,15 +68,15 @@ def run(ctx: Context) -> None:
         offsets = np.sort(ctx.rng.uniform(0, float(cfg["burst_hours"]) * 3600, size=n))
         offsets[0] = 0
         usd = ctx.convert(ctx.uniform(cfg["first_eur"]), "EUR", "USD")
-        paid = 0.0
-        last = start
+        # Each mule the victim paid passes on what it got: mule -> (USD received, time of the last payment).
+        received: dict[int, tuple[float, int]] = {}
         for k in range(n):
             amount = round(usd, 0) if ctx.rng.random() < 0.6 else round(usd, 2)
             last = ctx.clamp(start + float(offsets[k]))
             payee = mule if k == 0 or ctx.rng.random() < 0.8 else mules[int(ctx.rng.integers(0, len(mules)))]
             actions.p2p(ctx, victim, payee, last, amount,
                         str(ctx.rng.choice(["", "", "ok", "sent", "pls", "here"])) or None, TYP, sch)
-            paid += amount
+            received[payee] = (received.get(payee, (0.0, last))[0] + amount, last)
             usd = min(usd * ctx.uniform([1.2, 2.5]), max_usd)
         if ctx.rng.random() < float(cfg["liquidity_hunt_probability"]):
             _liquidity_hunt(ctx, victim, start, op_address, sch)
@@ -87,7 +87,8 @@ def run(ctx: Context) -> None:
             notes = ctx.world.names["recovery_notes"]
             actions.p2p(ctx, victim, scammer, when, float(ctx.rng.choice([99, 150, 200, 250, 300, 499])),
                         notes[int(ctx.rng.integers(0, len(notes)))], TYP, sch)
-        _forward(ctx, mule, last, paid * forward_share, operator, op_address, sch, cfg)
+        for payee, (usd_in, paid_at) in received.items():
+            _forward(ctx, payee, paid_at, usd_in * forward_share, operator, op_address, sch, cfg)
 
 
 def _pay_abroad(ctx: Context, victim: int, start: int, operator: actions.Receiver, sch: str,
