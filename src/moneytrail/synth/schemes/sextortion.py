@@ -70,6 +70,7 @@ def run(ctx: Context) -> None:
         usd = ctx.convert(ctx.uniform(cfg["first_eur"]), "EUR", "USD")
         # Each mule the victim paid passes on what it got: mule -> (USD received, time of the last payment).
         received: dict[int, tuple[float, int]] = {}
+        last = start
         for k in range(n):
             amount = round(usd, 0) if ctx.rng.random() < 0.6 else round(usd, 2)
             last = ctx.clamp(start + float(offsets[k]))
