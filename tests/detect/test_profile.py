@@ -111,11 +111,17 @@ def test_profile_features_on_both_engines(engine: Engine) -> None:
     assert u["lsac_out_stranger"] == pytest.approx(2 / 4)
     assert (u["lsac_out_family"], u["lsac_out_declared_other"]) == (pytest.approx(1 / 4), pytest.approx(2 / 4))
     assert u["p2p_out_night"] == pytest.approx(4 / 5)  # five transfers, the card purchase is not one
+    # per payee: two transfers to each wallet, both at night to "w1"; one small even one to each; the cover
+    # story went to "w1", the handle to "w2"
+    assert (u["lsac_pair_most"], u["lsac_pair_night"], u["lsac_pair_small_even"]) == (2, 2, 1)
+    assert (u["lsac_pair_cover"], u["lsac_pair_handle"], rows["v"]["lsac_pair_most"]) == (1, 1, 1)
     b = rows["b"]  # the funding account carries the transfer it funded
     assert (b["lsac_out"], b["lsac_out_night"]) == (1, 1.0)
     assert b["lsac_out_share"] == pytest.approx(1 / 3)
     w1 = rows["w1"]  # three credits of two transfers, all from "u": the partner is not a second sender
     assert (w1["consumer_in"], w1["consumer_in_senders"]) == (3, 1)
+    assert (w1["consumer_in_pair_most"], w1["consumer_in_pair_night"]) == (3, 3)  # all three from "u", at night
+    assert (rows["w2"]["consumer_in_pair_most"], rows["w2"]["consumer_in_pair_night"]) == (2, 1)  # "u" twice, "v" once
     assert w1["consumer_in_stranger"] == pytest.approx(1.0) and w1["consumer_in_night"] == pytest.approx(1.0)
     assert rows["w2"]["consumer_in_stranger"] == pytest.approx(1 / 3)  # "u" shares its surname: family
     # two of w1's three credits were declared to a friend (the wallet's own record declares nothing)
@@ -140,6 +146,7 @@ def test_profile_features_on_both_engines(engine: Engine) -> None:
     assert (pv["micro_payee_senders"], pv["micro_payee_micro_payers"]) == (2, 1)
     assert (w2["micro_in_payers"], w2["micro_in_night"], w1["micro_in_night"]) == (1, 0.0, 1.0)
     assert (rows["po"]["micro_out"], rows["po"]["micro_payee_senders"]) == (0, 0)
+    assert (pv["micro_pair_most"], pv["micro_pair_night"], rows["po"]["micro_pair_most"]) == (1, 1, 0)
     rs = rows["rs"]  # two payers named a recovery service; one of them is young
     assert (rs["recovery_in_payers"], rs["recovery_payer_young"], rs["recovery_in_max_eur"]) == (2, 1.0, 128.0)
     assert (rows["k1"]["recovery_out_max_eur"], rows["g"]["recovery_out_max_eur"], u["recovery_out_max_eur"]) == (
@@ -171,5 +178,8 @@ def test_profiles_file_is_checked(tmp_path: Path) -> None:
     bad.write_text("version: 1\nsets: {night: local_hour < 5}\nfeatures:\n  f: {side: out, share: night}\n"
                    "  g: {side: out, counterparty_max: f}\n")
     with pytest.raises(UserError, match="of the other side"):
+        load_profiles(bad)
+    bad.write_text("version: 1\nsets: {night: local_hour < 5}\nfeatures:\n  f: {side: out, pair_max: nights}\n")
+    with pytest.raises(UserError, match="unknown set 'nights'"):
         load_profiles(bad)
     assert "lsac_out_night" in load_profiles().columns

@@ -3,8 +3,9 @@
 The features are data (`detect/data/profiles.yaml`): named sets of payments as SQL conditions over
 `detect_txn`, and per feature a side (out: the payer, in: the payee) and a measure: a count,
 distinct counterparties, a share of the account's own payments, the largest of their amounts
-(EUR) or how many different amounts they are, or the largest (mean) value of such a feature among
-its counterparties. Two grouped passes per side, on DuckDB and Spark alike.
+(EUR) or how many different amounts they are, the most of them with any one counterparty, or the
+largest (mean) value of such a feature among its counterparties. Grouped passes per side, on DuckDB
+and Spark alike.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from moneytrail.warehouse.engine import Engine, check_name
 PROFILES_FILE = Path(__file__).parents[1] / "data" / "profiles.yaml"
 SIDES = ("out", "in")
 OWN_MEASURES = ("count", "distinct", "share", "max_eur", "amounts")
+PAIR_MEASURES = ("pair_max",)  # per counterparty first, then the largest over them
 COUNTERPARTY_MEASURES = ("counterparty_max", "counterparty_mean")  # of an own feature of the other side
-MEASURES = OWN_MEASURES + COUNTERPARTY_MEASURES
+MEASURES = OWN_MEASURES + PAIR_MEASURES + COUNTERPARTY_MEASURES
 # the columns of `detect_txn` a set may read (each side's rows carry these and no more)
 SET_COLUMNS = ("channel", "src_country", "dst_country", "local_hour", "amount", "amount_eur", "reference",
                "src_surname", "dst_surname", "src_age_band", "mcc", "merchant_id", "merchant_name",
@@ -75,7 +77,7 @@ def load_profiles(path: Path = PROFILES_FILE) -> Profiles:
             raise UserError(f"{path}: feature {name} needs a side ({'/'.join(SIDES)}) and one of {', '.join(MEASURES)}")
         measure = measures[0]
         among = spec.get("among")
-        for named in (spec[measure] if measure in OWN_MEASURES else None, among):
+        for named in (spec[measure] if measure not in COUNTERPARTY_MEASURES else None, among):
             if named is not None and named not in sets:
                 raise UserError(f"{path}: feature {name} names an unknown set {named!r}")
         features.append(ProfileFeature(check_name(name), side, measure, spec[measure], among))
@@ -99,6 +101,8 @@ def _aggregate(feature: ProfileFeature, sets: dict[str, str]) -> str:
         how = "max" if feature.measure == "counterparty_max" else "avg"
         return f"{how}(CASE WHEN {among} THEN coalesce(cp_{feature.of}, 0) END)"
     condition = f"{among} AND ({sets[feature.of]})"
+    if feature.measure == "pair_max":  # summed per (node, counterparty) here, the largest taken over them after
+        return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
     if feature.measure == "count":
         return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
     if feature.measure == "distinct":
@@ -137,7 +141,7 @@ def profile_features(engine: Engine, table: str = "profile_features", profiles: 
     profiles = profiles or load_profiles()
     other = {"out": "in", "in": "out"}
     made: list[tuple[str, list[ProfileFeature]]] = []
-    for step, measures in (("own", OWN_MEASURES), ("cp", COUNTERPARTY_MEASURES)):
+    for step, measures in (("own", OWN_MEASURES), ("pair", PAIR_MEASURES), ("cp", COUNTERPARTY_MEASURES)):
         for side in SIDES:
             features = [f for f in profiles.features if f.side == side and f.measure in measures]
             if not features:
@@ -147,7 +151,12 @@ def profile_features(engine: Engine, table: str = "profile_features", profiles: 
                 far = ", ".join(f"o.{of} AS cp_{of}" for of in sorted({f.of for f in features}))
                 rows = f"SELECT r.*, {far} FROM ({rows}) r LEFT JOIN profile_own_{other[side]} o ON o.node = r.cp"
             picked = ", ".join(f"{_aggregate(f, profiles.sets)} AS {f.name}" for f in features)
-            engine.create_table(f"profile_{step}_{side}", f"SELECT node, {picked} FROM ({rows}) rows GROUP BY node")
+            grouped = f"SELECT node, {picked} FROM ({rows}) rows GROUP BY node"
+            if step == "pair":
+                largest = ", ".join(f"max({f.name}) AS {f.name}" for f in features)
+                grouped = f"SELECT node, {largest} FROM (SELECT node, cp, {picked} FROM ({rows}) rows" \
+                    " GROUP BY node, cp) pairs GROUP BY node"
+            engine.create_table(f"profile_{step}_{side}", grouped)
             made.append((f"profile_{step}_{side}", features))
     names = [name for name, _ in made]
     nodes = " UNION ".join(f"SELECT node FROM {name}" for name in names) or "SELECT '' AS node WHERE 1 = 0"
