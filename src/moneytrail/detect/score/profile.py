@@ -101,9 +101,7 @@ def _aggregate(feature: ProfileFeature, sets: dict[str, str]) -> str:
         how = "max" if feature.measure == "counterparty_max" else "avg"
         return f"{how}(CASE WHEN {among} THEN coalesce(cp_{feature.of}, 0) END)"
     condition = f"{among} AND ({sets[feature.of]})"
-    if feature.measure == "pair_max":  # summed per (node, counterparty) here, the largest taken over them after
-        return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
-    if feature.measure == "count":
+    if feature.measure in ("count", "pair_max"):  # pair_max: counted per (node, counterparty), then the largest
         return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
     if feature.measure == "distinct":
         return f"count(DISTINCT CASE WHEN {condition} THEN cp END)"
