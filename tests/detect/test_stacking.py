@@ -51,6 +51,26 @@ def test_marked_scores_by_hand() -> None:
     assert rows["v"]["mark_out_micro_local_night_lsac"] == 0.9 and rows["v"]["mark_out_micro_local_sextortion"] == 0.1
     assert all(value == 0 for value in rows["o"].values())  # it paid the same hub, unmarked
     assert rows["r"]["mark_in_recovery_sextortion"] == 0.8 and rows["k"]["mark_in_recovery_sextortion"] == 0
+    assert rows["v"]["mark_out_micro_local_weighed_lsac"] == 0.9  # one marked payment to a 0.9 account
+    assert rows["r"]["mark_in_recovery_weighed_sextortion"] == 0.8 and rows["r"]["mark_in_recovery_weighed_lsac"] == 0.2
+    assert columns[:4] == ["mark_out_micro_local_lsac", "mark_out_micro_local_sextortion",
+                           "mark_out_micro_local_weighed_lsac", "mark_out_micro_local_weighed_sextortion"]
+
+
+def test_marked_payments_weighed_by_score_count_each_payment() -> None:
+    # a viewer paid the wallet w three micro fees (two at night) and the shop s one; a shopper paid w once
+    pairs = pa.table({
+        "src": ["viewer", "viewer", "shopper"], "dst": ["w", "s", "w"], "n": [5, 1, 1],
+        "mark_out_micro_local": [3, 1, 1], "mark_out_micro_local_night": [2, 0, 0], "mark_in_recovery": [0, 0, 0],
+    })
+    nodes = ["viewer", "shopper", "w", "s"]
+    scores = np.array([[0.0], [0.0], [0.9], [0.1]])
+    got = marked_scores(edges_of(pairs, nodes), scores)
+    rows = {n: dict(zip(mark_columns(["lsac"]), row, strict=True)) for n, row in zip(nodes, got, strict=True)}
+    assert rows["viewer"]["mark_out_micro_local_lsac"] == rows["shopper"]["mark_out_micro_local_lsac"] == 0.9
+    assert np.isclose(rows["viewer"]["mark_out_micro_local_weighed_lsac"], 3 * 0.9 + 0.1)
+    assert np.isclose(rows["viewer"]["mark_out_micro_local_night_weighed_lsac"], 2 * 0.9)
+    assert np.isclose(rows["shopper"]["mark_out_micro_local_weighed_lsac"], 0.9)
     # pairs without mark columns (a table made before marks existed) give zeros, not an error
     plain = marked_scores(edges_of(pairs.select(["src", "dst", "n"]), nodes), scores)
     assert plain.shape == got.shape and not plain.any()

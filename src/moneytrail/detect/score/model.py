@@ -49,7 +49,7 @@ from moneytrail.warehouse.engine import Engine
 
 TRAIN_SHARE = 0.7
 MIN_POSITIVES = 4  # a typology with fewer labelled accounts gets no model
-MODEL_KIND = "lightgbm-one-vs-rest-v11"  # v11: per-pair profile features (v10: marked payments' neighbour scores)
+MODEL_KIND = "lightgbm-one-vs-rest-v12"  # v12: marked payments weighed by score (v11: per-pair profile features)
 
 
 def account_frame(engine: Engine, params: GraphParams | None = None, typologies: list[str] | None = None) -> pa.Table:

@@ -14,7 +14,9 @@ other members. The first stage scores every account per typology; the second add
 - the node's place in the subgraph of suspicious accounts (`sg_*`);
 - per payment mark (`profiles.yaml`: S10's micro access fees, rule 20's recovery payments) and
   typology, the largest score among the accounts it paid (or that paid it) with a marked
-  payment, not weighted by share (`mark_*`).
+  payment, not weighted by share (`mark_*`), and the marked payments summed, each weighed by
+  that account's score (`mark_*_weighed_*`): a facilitator's wallet also takes one-off micro
+  payments from shoppers, and a viewer pays it again (BENCHMARKS.md, 2026-12-07, session 5).
 
 In training the first-stage scores are out-of-fold, so no account's own label leaks into its
 neighbours' scores.
@@ -45,7 +47,9 @@ def neighbour_columns(typologies: list[str]) -> list[str]:
 
 
 def mark_columns(typologies: list[str]) -> list[str]:
-    return [f"{mark_column(m)}_{t}" for m in load_profiles().marks for t in typologies]
+    return [
+        f"{mark_column(m)}{kind}_{t}" for m in load_profiles().marks for kind in ("", "_weighed") for t in typologies
+    ]
 
 
 def score_pairs(engine: Engine, pairs: str = PAIRS_TABLE, marks: str = MARKS_TABLE) -> pa.Table:
@@ -95,13 +99,20 @@ def edges_of(pairs: pa.Table | None, nodes: list[str]) -> Edges:
 
 
 def marked_scores(edges: Edges, scores: Matrix) -> Matrix:
-    """Per mark (of `profiles.yaml`) and typology (column order of `mark_columns`): the largest score
-    among the accounts the node paid (mark side out) or that paid it (side in) with a marked payment."""
+    """Per mark (of `profiles.yaml`), first per typology the largest score among the accounts the node
+    paid (mark side out) or that paid it (side in) with a marked payment, then per typology those
+    marked payments summed, each times its counterparty's score (column order of `mark_columns`)."""
     blocks = []
     for mark in load_profiles().marks:
-        marked = edges.marks.get(mark_column(mark), np.zeros(len(edges.src))) > 0  # no column: nothing marked
-        me, them = (edges.src, edges.dst) if mark.side == "out" else (edges.dst, edges.src)
-        blocks.append(party_scores(Edges(me[marked], them[marked], edges.n[marked]), scores))
+        counts = edges.marks.get(mark_column(mark), np.zeros(len(edges.src)))  # no column: nothing marked
+        marked = counts > 0
+        payer, payee = edges.src[marked], edges.dst[marked]
+        me, them = (payer, payee) if mark.side == "out" else (payee, payer)
+        blocks.append(party_scores(Edges(me, them, edges.n[marked]), scores))
+        weighed = np.zeros(scores.shape)
+        for j in range(scores.shape[1]):
+            np.add.at(weighed[:, j], me, counts[marked] * scores[them, j])
+        blocks.append(weighed)
     return np.hstack(blocks) if blocks else np.zeros((scores.shape[0], 0))
 
 
