@@ -55,6 +55,9 @@ def test_marked_scores_by_hand() -> None:
     assert rows["r"]["mark_in_recovery_weighed_sextortion"] == 0.8 and rows["r"]["mark_in_recovery_weighed_lsac"] == 0.2
     assert columns[:4] == ["mark_out_micro_local_lsac", "mark_out_micro_local_sextortion",
                            "mark_out_micro_local_weighed_lsac", "mark_out_micro_local_weighed_sextortion"]
+    # pairs without mark columns (a table made before marks existed) give zeros, not an error
+    plain = marked_scores(edges_of(pairs.select(["src", "dst", "n"]), nodes), scores)
+    assert plain.shape == got.shape and not plain.any()
 
 
 def test_marked_payments_weighed_by_score_count_each_payment() -> None:
@@ -71,9 +74,6 @@ def test_marked_payments_weighed_by_score_count_each_payment() -> None:
     assert np.isclose(rows["viewer"]["mark_out_micro_local_weighed_lsac"], 3 * 0.9 + 0.1)
     assert np.isclose(rows["viewer"]["mark_out_micro_local_night_weighed_lsac"], 2 * 0.9)
     assert np.isclose(rows["shopper"]["mark_out_micro_local_weighed_lsac"], 0.9)
-    # pairs without mark columns (a table made before marks existed) give zeros, not an error
-    plain = marked_scores(edges_of(pairs.select(["src", "dst", "n"]), nodes), scores)
-    assert plain.shape == got.shape and not plain.any()
 
 
 def test_suspicious_shapes_by_hand() -> None:

@@ -110,8 +110,7 @@ def marked_scores(edges: Edges, scores: Matrix) -> Matrix:
         me, them = (payer, payee) if mark.side == "out" else (payee, payer)
         blocks.append(party_scores(Edges(me, them, edges.n[marked]), scores))
         weighed = np.zeros(scores.shape)
-        for j in range(scores.shape[1]):
-            np.add.at(weighed[:, j], me, counts[marked] * scores[them, j])
+        np.add.at(weighed, me, counts[marked, None] * scores[them])  # every typology at once
         blocks.append(weighed)
     return np.hstack(blocks) if blocks else np.zeros((scores.shape[0], 0))
 
