@@ -106,7 +106,7 @@ def test_score_train_then_evaluate_with_model_and_lift(tmp_path: Path, capsys: p
     trained = _run(
         ["score", "--home", str(home), "--train", str(synth / "labels"), "--model", str(model), "--json"], capsys
     )["trained"]
-    assert trained["kind"] == "lightgbm-one-vs-rest-v12" and trained["typologies"]  # type: ignore[index]
+    assert trained["kind"] == "lightgbm-one-vs-rest-v13" and trained["typologies"]  # type: ignore[index]
     report = _run(
         ["evaluate", "--home", str(home), "--labels", str(synth / "labels"), "--model", str(model), "--json"], capsys
     )

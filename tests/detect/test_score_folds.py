@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moneytrail.detect.score import model
-from moneytrail.detect.score.learn import best_threshold, feature_values, grouped_folds
+from moneytrail.detect.score.learn import best_threshold, content_order, feature_values, grouped_folds
 from moneytrail.detect.score.model import FOLDS, OOF_REPEATS, _fit, _schemes, apply, train
 
 
@@ -92,8 +92,9 @@ def test_the_saved_model_is_the_mean_of_its_fold_models(tmp_path: Path) -> None:
     assert meta["combine"] == "mean" and meta["warehouses"] == 1
     saved = meta["typologies"]["lsac"]
     assert len(saved["stages"]["1"]) == FOLDS * OOF_REPEATS
+    assert all(len(fits) == 1 for fits in saved["stages"]["1"])  # 900 accounts: every one is kept, one fit
     x = feature_values(frame, "fan_in_7d").reshape(-1, 1)
-    by_hand = np.mean([lgb.Booster(model_str=text).predict(x) for text in saved["stages"]["1"]], axis=0)
+    by_hand = np.mean([lgb.Booster(model_str=fits[0]).predict(x) for fits in saved["stages"]["1"]], axis=0)
     scored = apply(frame, tmp_path / "score.json")
     assert np.allclose(scored.column("score").to_numpy(), by_hand)
     assert scored.column("flagged").to_numpy(zero_copy_only=False).tolist() == (by_hand >= saved["threshold"]).tolist()
@@ -119,6 +120,61 @@ def test_summation_noise_in_the_features_does_not_change_the_model(tmp_path: Pat
         train(frame, labels, tmp_path / f"run{k}.json")
         saved.append(json.loads((tmp_path / f"run{k}.json").read_text())["typologies"]["sextortion"])
     assert saved[0]["stages"] == saved[1]["stages"] and saved[0]["threshold"] == saved[1]["threshold"]
+
+
+def _sampled_frame(rng: np.random.Generator, n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    positive = rng.random(n) < 0.01
+    columns = {
+        "fan_in_7d": np.where(positive, rng.normal(6, 2, n), rng.normal(2, 2, n)),
+        "out_mean": rng.lognormal(3, 1, n),
+        "_first_t": rng.uniform(0, 365 * 86400, n),
+    }
+    return columns, positive
+
+
+def test_a_fold_model_is_the_mean_of_fits_on_their_own_samples_of_ordinary_accounts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(model, "NEGATIVES_AT_LEAST", 300)  # 3,000 accounts: small enough to be sampled
+    columns, positive = _sampled_frame(np.random.default_rng(4), 3000)
+    x = np.column_stack([columns["fan_in_7d"], columns["out_mean"]])
+    y = positive.astype(np.int64)
+    bag = _fit(x, y, 0)
+    assert len(bag.members) == model.NEGATIVE_DRAWS >= 2
+    texts = bag.texts()
+    assert len(set(texts)) == len(texts)  # each fit saw another sample
+    by_hand = np.mean([lgb.Booster(model_str=text).predict(x) for text in texts], axis=0)
+    assert np.allclose(bag.predict_proba(x)[:, 1], by_hand)
+    monkeypatch.setattr(model, "NEGATIVES_AT_LEAST", 5000)  # more than there are: every one kept, once
+    assert len(_fit(x, y, 0).members) == 1
+
+
+def test_another_coalition_key_trains_the_same_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A new key gives every account another token, so the rows (ordered by token) come in another
+    # order; the folds and the samples of ordinary accounts must not follow it.
+    monkeypatch.setattr(model, "NEGATIVES_AT_LEAST", 300)
+    rng = np.random.default_rng(11)
+    n = 3000
+    columns, positive = _sampled_frame(rng, n)
+    saved = []
+    for key, order in enumerate((np.arange(n), rng.permutation(n))):
+        tokens = [f"key{key}-{i}" for i in range(n)]
+        frame = pa.table({"node": [tokens[i] for i in order], **{c: v[order] for c, v in columns.items()}})
+        train(frame, {"lsac": {tokens[i] for i in np.flatnonzero(positive)}}, tmp_path / f"key{key}.json")
+        saved.append(json.loads((tmp_path / f"key{key}.json").read_text())["typologies"]["lsac"])
+    assert all(len(fits) == model.NEGATIVE_DRAWS for fits in saved[0]["stages"]["1"])  # the samples were drawn
+    assert saved[0]["stages"] == saved[1]["stages"] and saved[0]["threshold"] == saved[1]["threshold"]
+    assert saved[0]["metrics"] == saved[1]["metrics"]
+
+
+def test_the_row_order_depends_on_the_values_only() -> None:
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(500, 4))
+    x[rng.random((500, 4)) < 0.2] = np.nan
+    shuffle = rng.permutation(500)
+    assert (shuffle[content_order(x[shuffle])] == content_order(x)).all()
+    assert sorted(content_order(x).tolist()) == list(range(500))
+    assert not (content_order(x) == np.arange(500)).all()
 
 
 def test_a_few_labelled_accounts_that_all_paid_each_other_still_leave_each_fold_some_to_learn_from() -> None:
@@ -169,20 +225,25 @@ def test_every_account_of_another_typology_is_kept_as_a_negative(
     y = np.zeros(len(nodes), dtype=np.int64)
     y[n_ordinary:n_ordinary + n_each] = 1
     x = np.column_stack([layered, one_target])
-    rows = [m.booster_.dump_model()["tree_info"][0]["tree_structure"]["internal_count"] for m in
-            (_fit(x, y, 0), _fit(x, y, 0, hard))]
-    assert rows == [n_each * 51, n_each * 51 + n_each]  # the sample, then the sample and every stack account
+    rows = [[_rows_seen(m) for m in bag.members] for bag in (_fit(x, y, 0), _fit(x, y, 0, hard))]
+    # each fit: its sample, then its sample and every stack account
+    assert rows == [[n_each * 51] * model.NEGATIVE_DRAWS, [n_each * 51 + n_each] * model.NEGATIVE_DRAWS]
+
+
+def _rows_seen(fit: lgb.LGBMClassifier) -> int:
+    return int(fit.booster_.dump_model()["tree_info"][0]["tree_structure"]["internal_count"])
 
 
 def test_a_rare_typology_still_sees_a_floor_of_ordinary_accounts() -> None:
     # 30 positives would keep 1,500 of 30,000 ordinary accounts; the floor keeps 20,000, and every
     # hard negative on top. With fewer ordinary accounts than the floor, all are kept.
     rng = np.random.default_rng(5)
-    for n_ordinary, expected in ((30_000, 30 + 10 + model.NEGATIVES_AT_LEAST), (12_000, 30 + 12_000)):
+    for n_ordinary, expected in (
+        (30_000, [30 + 10 + model.NEGATIVES_AT_LEAST] * model.NEGATIVE_DRAWS),
+        (12_000, [30 + 12_000]),  # all kept: one fit, the draws would be the same
+    ):
         y = np.r_[np.zeros(n_ordinary, dtype=np.int64), np.ones(30, dtype=np.int64)]
         x = np.column_stack([y + rng.normal(0, 0.3, len(y)), rng.random(len(y))])
         hard = np.zeros(len(y), dtype=bool)
         hard[:10] = True
-        fitted = _fit(x, y, 0, hard)
-        rows = fitted.booster_.dump_model()["tree_info"][0]["tree_structure"]["internal_count"]
-        assert rows == expected
+        assert [_rows_seen(m) for m in _fit(x, y, 0, hard).members] == expected
