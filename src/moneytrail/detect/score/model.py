@@ -54,7 +54,7 @@ from moneytrail.warehouse.engine import Engine
 
 TRAIN_SHARE = 0.7
 MIN_POSITIVES = 4  # a typology with fewer labelled accounts gets no model
-# v13: each fold model a list of fits on their own samples (v12: marked payments weighed by score)
+# v13: rows in a key-free order; each fold model a list of fits (v12: marked payments weighed by score)
 MODEL_KIND = "lightgbm-one-vs-rest-v13"
 
 
@@ -117,8 +117,9 @@ NEGATIVES_PER_POSITIVE = 50  # ordinary accounts kept per labelled one when fitt
 NEGATIVES_AT_LEAST = 20_000
 # Each fold model is the mean of this many fits, each on its own sample of the ordinary accounts.
 # Which ordinary accounts one sample keeps moved the thresholds and the top of the ranking enough
-# to change how many unseen seeds met the bar from 7 of 10 to 4 of 10 (BENCHMARKS.md, 2026-12-07).
-NEGATIVE_DRAWS = 2
+# to change how many unseen seeds met the bar from 7 of 10 to 4 of 10 (BENCHMARKS.md, 2026-12-07);
+# two draws took twice as long to train and met it on no more seeds (session 7), so one it is.
+NEGATIVE_DRAWS = 1
 
 
 def _fit(x: np.ndarray, y: np.ndarray, seed: int, hard: np.ndarray | None = None) -> Bag:
