@@ -102,7 +102,7 @@ def account_frame(engine: Engine, params: GraphParams | None = None, typologies:
     engine.register("score_first_seen", first_seen)
     return engine.query(
         "SELECT f.*, s.first_t AS _first_t FROM score_features f JOIN score_first_seen s ON s.node = f.node"
-        " ORDER BY f.node"  # the folds that set the thresholds depend on row order: keep it the same run to run
+        " ORDER BY f.node"  # `train` reorders by value; equal rows keep this order: keep it the same run to run
     )
 
 
@@ -137,20 +137,14 @@ def _fit(x: np.ndarray, y: np.ndarray, seed: int, hard: np.ndarray | None = None
     always = (y > 0) if hard is None else (y > 0) | hard
     negatives = np.flatnonzero(~always)
     wanted = max(int((y > 0).sum()) * NEGATIVES_PER_POSITIVE, NEGATIVES_AT_LEAST)
+    sampled = len(negatives) > wanted
     rng = np.random.default_rng(seed)  # the first draw is the sample a single fit took
-    samples = []
-    for _ in range(NEGATIVE_DRAWS if len(negatives) > wanted else 1):
-        keep = always.copy()
-        if len(negatives) > wanted:
-            keep[rng.choice(negatives, size=wanted, replace=False)] = True
-        else:
-            keep[:] = True
-        samples.append(keep)
     members = []
-    for keep in samples:
-        model = lgb.LGBMClassifier(random_state=seed, **SCORE_PARAMS)
-        model.fit(x[keep], y[keep])
-        members.append(model)
+    for _ in range(NEGATIVE_DRAWS if sampled else 1):
+        keep = always.copy() if sampled else np.ones_like(always)
+        if sampled:
+            keep[rng.choice(negatives, size=wanted, replace=False)] = True
+        members.append(lgb.LGBMClassifier(random_state=seed, **SCORE_PARAMS).fit(x[keep], y[keep]))
     return Bag(members)
 
 
