@@ -76,7 +76,8 @@ def feature_values(features: pa.Table, column: str) -> Matrix:
     zero comes out as -2e-13), and LightGBM bins a feature on its distinct values: that noise alone
     changed the trees, and so the thresholds, between two runs on the same warehouse (BENCHMARKS.md).
     The rounding absorbs it near zero (9 decimals) and at any scale (float32's 7 significant
-    digits, plenty for a split), so the same warehouse gives the same model.
+    digits, plenty for a split): two runs on one warehouse then gave the same model. A value on a
+    rounding boundary can still flip: two pooled trainings in session 8 differed (BENCHMARKS.md).
     """
     return steady(np.asarray(features.column(column).to_numpy(zero_copy_only=False), dtype=np.float64))
 
